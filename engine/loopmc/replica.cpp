@@ -1,0 +1,187 @@
+#include "loopmc/replica.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <cmath>
+
+namespace loopmc {
+
+namespace {
+// Steps between checks of the stop flag and progress reports: small enough to
+// stop within milliseconds, large enough to cost nothing per step.
+constexpr std::uint64_t kReportInterval = 1 << 14;
+}  // namespace
+
+NumericalFault::NumericalFault(std::uint64_t replica_index, std::uint64_t step_index,
+                               const std::string& quantity, double value)
+    : std::runtime_error(fmt::format(
+          "replica {} step {}: {} became {}. The run stops instead of writing non-finite "
+          "results; check the job's scale (a, zeta, attributes) for overflow.",
+          replica_index, step_index, quantity, value)),
+      replica(replica_index),
+      step(step_index) {}
+
+SharedInputs::SharedInputs(const Job& job_in)
+    : job(job_in),
+      arrivals(std::span<const double>(job_in.model.arrival.data(),
+                                       static_cast<std::size_t>(job_in.model.arrival.size()))),
+      products_by_row(job_in.model.W.transpose()) {}
+
+Replica::Replica(const SharedInputs& shared, bool keep_user_states)
+    : shared_(shared), model_(shared.job.model), keep_user_states_(keep_user_states) {
+  learner_.resize(model_.dim());
+  Y_.resize(model_.product_dim, model_.users);
+  preferred_.resize(model_.users);
+  counts_.resize(model_.products);
+  projection_.resize(model_.product_dim);
+  scores_.resize(model_.products);
+  weights_.resize(model_.products);
+  context_.resize(model_.dim());
+}
+
+void Replica::reset(std::uint64_t index) {
+  index_ = index;
+  stream_ = RandomStream(shared_.job.run.seed, index, Stream::step);
+  learner_.reset(model_.schedule, model_.zeta);
+  Y_ = model_.Y0;
+  track_preferences_ = false;
+  recompute_preferences();
+}
+
+void Replica::recompute_preferences() {
+  counts_.setZero();
+  for (int n = 0; n < model_.users; ++n) {
+    preferred_[n] = preferred_product(model_.W, Y_.col(n));
+    ++counts_[preferred_[n]];
+  }
+}
+
+// Inverse-CDF draw from the softmax weights already in weights_.
+int Replica::draw_product(double uniform) {
+  const double total = weights_.sum();
+  const double target = uniform * total;
+  double cumulative = 0;
+  for (int k = 0; k < model_.products; ++k) {
+    cumulative += weights_[k];
+    if (target < cumulative) return k;
+  }
+  // Rounding left the target at the very top: take the last product with weight.
+  for (int k = model_.products - 1; k > 0; --k) {
+    if (weights_[k] > 0) return k;
+  }
+  return 0;
+}
+
+void Replica::step(std::uint64_t t) {
+  const RandomBlock bits = stream_.block(t);
+  const int p = model_.user_dim;
+  const int q = model_.product_dim;
+
+  // 1. Arrival.
+  const int n = static_cast<int>(shared_.arrivals.sample(to_uniform(bits[0])));
+  const double* v = model_.V.col(n).data();
+
+  // 2. Scores a * w_k^T Theta v_n and the softmax draw.
+  const double* theta = learner_.theta().data();
+  projection_.setZero();
+  for (int i = 0; i < p; ++i) {
+    for (int j = 0; j < q; ++j) projection_[j] += theta[i * q + j] * v[i];
+  }
+  projection_ *= model_.a;
+  scores_.noalias() = shared_.products_by_row * projection_;
+  const double top = scores_.maxCoeff();
+  if (!std::isfinite(top)) throw NumericalFault(index_, t, "the largest softmax score", top);
+  weights_ = (scores_.array() - top).exp();
+  const int k = draw_product(to_uniform(bits[1]));
+
+  // 3. Reward.
+  const double* w = model_.W.col(k).data();
+  double reward = model_.W.col(k).dot(Y_.col(n));
+  if (model_.sigma > 0) reward += model_.sigma * to_normal(bits[2], bits[3]);
+  if (!std::isfinite(reward)) throw NumericalFault(index_, t, "the reward", reward);
+
+  // 4. Learner: context C = v_n (x) w_k, rank-one update and re-solve.
+  double* context = context_.data();
+  for (int i = 0; i < p; ++i) {
+    for (int j = 0; j < q; ++j) context[i * q + j] = v[i] * w[j];
+  }
+  learner_.update(context, reward);
+
+  // 5. The arriving user moves toward the recommended product.
+  const double beta = model_.schedule.user_step(t);
+  for (int j = 0; j < q; ++j) Y_(j, n) += beta * (w[j] - Y_(j, n));
+
+  if (track_preferences_) {
+    const int now = preferred_product(model_.W, Y_.col(n));
+    if (now != preferred_[n]) {
+      --counts_[preferred_[n]];
+      ++counts_[now];
+      preferred_[n] = now;
+    }
+  }
+  last_arrival_ = n;
+  last_product_ = k;
+  last_reward_ = reward;
+}
+
+void Replica::record_checkpoint(std::size_t checkpoint, ReplicaRecord& record) const {
+  const auto c = static_cast<Eigen::Index>(checkpoint);
+  const Eigen::VectorXd& theta = learner_.theta();
+  if (!theta.allFinite()) {
+    throw NumericalFault(index_, shared_.job.run.checkpoints[checkpoint], "theta",
+                         theta.sum());
+  }
+  record.preference_counts.col(c) = counts_;
+  const PopulationStatistics stats = population_statistics(model_, Y_, theta, counts_);
+  record.dispersion[c] = stats.dispersion;
+  record.residual[c] = stats.residual;
+  record.drift[c] = stats.drift;
+  record.gini[c] = stats.gini;
+  record.entropy[c] = stats.entropy;
+  record.loss[c] = learner_.loss();
+  record.theta.col(c) = theta;
+  if (keep_user_states_) {
+    const std::size_t size = static_cast<std::size_t>(Y_.size());
+    std::copy(Y_.data(), Y_.data() + size, record.user_states.begin() + checkpoint * size);
+  }
+}
+
+void Replica::run(std::uint64_t index, ReplicaRecord& record, const std::atomic<bool>& stop,
+                  const StepReporter& report_steps) {
+  const auto& checkpoints = shared_.job.run.checkpoints;
+  const auto T = static_cast<Eigen::Index>(checkpoints.size());
+  record.replica = index;
+  record.preference_counts.resize(model_.products, T);
+  for (auto* series : {&record.dispersion, &record.residual, &record.loss, &record.drift,
+                       &record.gini, &record.entropy}) {
+    series->resize(T);
+  }
+  record.theta.resize(model_.dim(), T);
+  record.user_states.assign(keep_user_states_ ? static_cast<std::size_t>(T * Y_.size()) : 0, 0.0);
+
+  reset(index);
+  record_checkpoint(0, record);
+
+  std::uint64_t unreported = 0;
+  for (std::size_t c = 1; c < checkpoints.size(); ++c) {
+    // Keep the preferred products current in each step only when that is
+    // cheaper than recomputing all N of them at the checkpoint.
+    const std::uint64_t interval = checkpoints[c] - checkpoints[c - 1];
+    track_preferences_ = interval < static_cast<std::uint64_t>(model_.users);
+
+    for (std::uint64_t t = checkpoints[c - 1]; t < checkpoints[c]; ++t) {
+      step(t);
+      if (++unreported == kReportInterval) {
+        report_steps(unreported);
+        unreported = 0;
+        if (stop.load(std::memory_order_relaxed)) throw RunStopped();
+      }
+    }
+    if (!track_preferences_) recompute_preferences();
+    if (!Y_.allFinite()) throw NumericalFault(index_, checkpoints[c], "a user state", Y_.sum());
+    record_checkpoint(c, record);
+  }
+  report_steps(unreported);
+}
+
+}  // namespace loopmc

@@ -1,0 +1,103 @@
+#pragma once
+// One stochastic replica of the model: the population state Y, the learner
+// and the per-step loop. A Replica object is a reusable workspace: one per
+// thread, reset for each replica it runs, so memory grows with the threads and
+// not with the replica count.
+
+#include "loopmc/alias_table.hpp"
+#include "loopmc/job.hpp"
+#include "loopmc/learner.hpp"
+#include "loopmc/rng.hpp"
+
+#include <Eigen/Dense>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace loopmc {
+
+// Everything one replica records at its checkpoints (T of them).
+struct ReplicaRecord {
+  std::uint64_t replica = 0;
+  Eigen::MatrixXi preference_counts;  // K x T
+  Eigen::VectorXd dispersion, residual, loss, drift, gini, entropy;  // T each
+  Eigen::MatrixXd theta;              // d x T
+  std::vector<double> user_states;    // T x N x q (row-major) when kept, else empty
+};
+
+// A non-finite value met inside a replica, with where it happened.
+class NumericalFault : public std::runtime_error {
+ public:
+  NumericalFault(std::uint64_t replica, std::uint64_t step, const std::string& quantity,
+                 double value);
+  std::uint64_t replica;
+  std::uint64_t step;
+};
+
+// Raised inside a replica when the run was asked to stop (a signal, or another
+// replica's failure).
+class RunStopped : public std::runtime_error {
+ public:
+  RunStopped() : std::runtime_error("run stopped") {}
+};
+
+// Data shared by all replicas of a job, built once.
+struct SharedInputs {
+  explicit SharedInputs(const Job& job);
+  const Job& job;
+  AliasTable arrivals;
+  Eigen::MatrixXd products_by_row;  // K x q: row k is w_k^T, for the score product
+};
+
+class Replica {
+ public:
+  // `report_steps` is called from the running thread every few thousand steps
+  // with the number of steps done since its last call.
+  using StepReporter = std::function<void(std::uint64_t)>;
+
+  Replica(const SharedInputs& shared, bool keep_user_states);
+
+  // Runs replica `index` from t = 0 to the horizon and fills `record`.
+  // Throws NumericalFault, or RunStopped when `stop` becomes true.
+  void run(std::uint64_t index, ReplicaRecord& record, const std::atomic<bool>& stop,
+           const StepReporter& report_steps);
+
+  // Single steps, for tests: reset, then step(t) for t = 0, 1, ...
+  void reset(std::uint64_t index);
+  void step(std::uint64_t t);
+  const Eigen::MatrixXd& user_states() const { return Y_; }
+  const Learner& learner() const { return learner_; }
+  int last_arrival() const { return last_arrival_; }
+  int last_product() const { return last_product_; }
+  double last_reward() const { return last_reward_; }
+
+ private:
+  int draw_product(double uniform);
+  void recompute_preferences();
+  void record_checkpoint(std::size_t checkpoint, ReplicaRecord& record) const;
+
+  const SharedInputs& shared_;
+  const Model& model_;
+  bool keep_user_states_;
+  bool track_preferences_ = false;
+
+  RandomStream stream_{0, 0, Stream::step};
+  std::uint64_t index_ = 0;
+  Learner learner_;
+  Eigen::MatrixXd Y_;              // q x N
+  Eigen::VectorXi preferred_;      // N
+  Eigen::VectorXi counts_;         // K
+  Eigen::VectorXd projection_;     // q: a * Theta v_n
+  Eigen::VectorXd scores_;         // K
+  Eigen::ArrayXd weights_;         // K
+  Eigen::VectorXd context_;        // d
+  int last_arrival_ = -1;
+  int last_product_ = -1;
+  double last_reward_ = 0;
+};
+
+}  // namespace loopmc

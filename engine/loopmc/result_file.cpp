@@ -1,0 +1,209 @@
+#include "loopmc/result_file.hpp"
+
+#include "loopmc/version.hpp"
+
+#include <spdlog/fmt/chrono.h>
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+namespace loopmc {
+
+namespace {
+
+using h5::Dims;
+
+hsize_t as_size(std::uint64_t value) { return static_cast<hsize_t>(value); }
+
+// Chunk shape for an [R, T, ...] dataset: one replica, all checkpoints, the
+// rest whole, shrunk along T until a chunk stays under about 4 MiB.
+Dims replica_chunk(const Dims& dims) {
+  Dims chunk = dims;
+  chunk[0] = 1;
+  auto bytes = [&] {
+    hsize_t total = 8;
+    for (hsize_t extent : chunk) total *= extent;
+    return total;
+  };
+  while (chunk.size() > 1 && chunk[1] > 1 && bytes() > (hsize_t{4} << 20)) {
+    chunk[1] = (chunk[1] + 1) / 2;
+  }
+  return chunk;
+}
+
+}  // namespace
+
+std::size_t OutputLayout::user_state_values(const Job& job) const {
+  return job.run.checkpoints.size() * static_cast<std::size_t>(job.model.users) *
+         static_cast<std::size_t>(job.model.product_dim);
+}
+
+OutputLayout choose_layout(const Job& job) {
+  OutputLayout layout;
+  const double per_checkpoint_states = static_cast<double>(job.model.users) * job.model.product_dim;
+  const double summary_values = per_checkpoint_states * static_cast<double>(job.run.checkpoints.size());
+  const double replica_values = summary_values * static_cast<double>(job.run.replicas);
+  const auto limit = static_cast<double>(job.output.max_user_state_values);
+  switch (job.output.user_states) {
+    case UserStateOutput::all:
+      layout.replica_user_states = true;
+      layout.summary_user_states = true;
+      break;
+    case UserStateOutput::none:
+      break;
+    case UserStateOutput::automatic:
+      layout.replica_user_states = replica_values <= limit;
+      layout.summary_user_states = summary_values <= limit;
+      break;
+  }
+  return layout;
+}
+
+std::uint64_t estimated_file_bytes(const Job& job, const OutputLayout& layout) {
+  const double R = static_cast<double>(job.run.replicas);
+  const double T = static_cast<double>(job.run.checkpoints.size());
+  const double states = static_cast<double>(job.model.users) * job.model.product_dim;
+  double values = R * T * (job.model.products * 0.5 + 6 + job.model.dim());
+  if (layout.replica_user_states) values += R * T * states;
+  if (layout.summary_user_states) values += 2 * T * states;
+  values += 2 * T * job.model.dim();
+  values += static_cast<double>(job.model.users) * (job.model.user_dim + 2 * job.model.product_dim + 1);
+  return static_cast<std::uint64_t>(values * 8 + 1'000'000);
+}
+
+std::string utc_timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
+}
+
+ResultWriter::ResultWriter(const Job& job, const OutputLayout& layout)
+    : job_(job), layout_(layout), path_(job.output.file),
+      file_(h5::File::create(job.output.file, /*swmr_format=*/true)) {
+  h5::write_attribute(file_, "/", "complete", std::int64_t{0});
+  h5::write_attribute(file_, "/", "format", std::string("loopmc-result-1"));
+  h5::write_attribute(file_, "/", "loopmc_version", std::string(version()));
+  h5::write_attribute(file_, "/", "git_revision", std::string(git_revision()));
+  h5::write_string_dataset(file_, "/job/toml", job.resolved_toml);
+  h5::write_attribute(file_, "/job", "name", job.name);
+  h5::write_attribute(file_, "/job", "source", job.source);
+  write_inputs();
+  create_replica_datasets();
+  file_.flush();
+  file_.start_swmr_write();
+}
+
+void ResultWriter::write_inputs() {
+  const Model& m = job_.model;
+  const auto N = as_size(static_cast<std::uint64_t>(m.users));
+  const auto K = as_size(static_cast<std::uint64_t>(m.products));
+  // Eigen stores columns contiguously, so a p x N matrix is an [N, p] row-major array.
+  h5::write_dataset(file_, "/inputs/V", {N, as_size(m.user_dim)}, m.V.data());
+  h5::write_dataset(file_, "/inputs/W", {K, as_size(m.product_dim)}, m.W.data());
+  h5::write_dataset(file_, "/inputs/lambda", {N}, m.arrival.data());
+  h5::write_dataset(file_, "/inputs/Y0", {N, as_size(m.product_dim)}, m.Y0.data());
+  h5::write_attribute(file_, "/inputs", "a", m.a);
+  h5::write_attribute(file_, "/inputs", "zeta", m.zeta);
+  h5::write_attribute(file_, "/inputs", "sigma", m.sigma);
+  h5::write_attribute(file_, "/inputs", "rho", m.schedule.rho);
+  h5::write_attribute(file_, "/inputs", "schedule",
+                      std::string(m.schedule.kind == ScheduleKind::harmonic ? "harmonic" : "constant"));
+  h5::write_attribute(file_, "/inputs", "t0", m.schedule.t0);
+  h5::write_attribute(file_, "/inputs", "gamma", m.schedule.gamma);
+  h5::write_attribute(file_, "/inputs", "seed", static_cast<std::int64_t>(job_.run.seed));
+
+  const auto& steps = job_.run.checkpoints;
+  std::vector<double> tau(steps.size());
+  std::transform(steps.begin(), steps.end(), tau.begin(),
+                 [&](std::uint64_t t) { return m.schedule.tau(t); });
+  h5::write_dataset(file_, "/checkpoints/t", {as_size(steps.size())}, steps.data());
+  h5::write_dataset(file_, "/checkpoints/tau", {as_size(tau.size())}, tau.data());
+}
+
+void ResultWriter::create_replica_datasets() {
+  const Model& m = job_.model;
+  const hsize_t R = job_.run.replicas;
+  const hsize_t T = job_.run.checkpoints.size();
+  auto create = [&](const std::string& name, hid_t type, const Dims& dims) {
+    h5::create_dataset(file_, "/replicas/" + name, type, dims, replica_chunk(dims));
+  };
+  create("preference_counts", H5T_NATIVE_INT32, {R, T, as_size(m.products)});
+  for (const char* name : {"dispersion", "residual", "loss", "drift", "gini", "entropy"}) {
+    create(name, H5T_NATIVE_DOUBLE, {R, T});
+  }
+  create("theta", H5T_NATIVE_DOUBLE, {R, T, as_size(m.dim())});
+  if (layout_.replica_user_states) {
+    create("user_states", H5T_NATIVE_DOUBLE, {R, T, as_size(m.users), as_size(m.product_dim)});
+  }
+  create("finished", H5T_NATIVE_UINT8, {R});
+}
+
+void ResultWriter::write_replica(const ReplicaRecord& record) {
+  const Model& m = job_.model;
+  const hsize_t r = record.replica;
+  const hsize_t T = job_.run.checkpoints.size();
+  const std::string prefix = "/replicas/";
+
+  // Eigen's K x T column-major layout is the [T, K] row-major block of this replica.
+  h5::write_block(file_, prefix + "preference_counts", {r, 0, 0}, {1, T, as_size(m.products)},
+                  record.preference_counts.data());
+  const std::pair<const char*, const Eigen::VectorXd*> series[] = {
+      {"dispersion", &record.dispersion}, {"residual", &record.residual},
+      {"loss", &record.loss},             {"drift", &record.drift},
+      {"gini", &record.gini},             {"entropy", &record.entropy}};
+  for (const auto& [name, values] : series) {
+    h5::write_block(file_, prefix + name, {r, 0}, {1, T}, values->data());
+  }
+  h5::write_block(file_, prefix + "theta", {r, 0, 0}, {1, T, as_size(m.dim())},
+                  record.theta.data());
+  if (layout_.replica_user_states) {
+    h5::write_block(file_, prefix + "user_states", {r, 0, 0, 0},
+                    {1, T, as_size(m.users), as_size(m.product_dim)}, record.user_states.data());
+  }
+
+  // The finished flag goes last and is flushed with the rest, so a replica
+  // marked finished always has all of its records on disk.
+  file_.flush();
+  const std::uint8_t finished = 1;
+  h5::write_block(file_, prefix + "finished", {r}, {1}, &finished);
+  file_.flush();
+}
+
+void ResultWriter::finish(const ReplicaSummary& summary, const RunMetadata& metadata,
+                          const std::function<void(const h5::File&)>& write_extra) {
+  // Leave single-writer mode: attributes and new datasets need a normal open.
+  file_.close();
+  file_ = h5::File::open(path_, h5::File::Mode::read_write);
+
+  const Model& m = job_.model;
+  const hsize_t T = job_.run.checkpoints.size();
+  const hsize_t d = as_size(m.dim());
+  h5::write_dataset(file_, "/summary/theta_mean", {T, d}, summary.theta_mean().data());
+  h5::write_dataset(file_, "/summary/theta_var", {T, d}, summary.theta_variance().data());
+  if (summary.has_user_states()) {
+    const Dims dims{T, as_size(m.users), as_size(m.product_dim)};
+    h5::write_dataset(file_, "/summary/Y_mean", dims, summary.user_state_mean().data());
+    h5::write_dataset(file_, "/summary/Y_var", dims, summary.user_state_variance().data());
+  }
+  h5::write_attribute(file_, "/summary", "replicas", static_cast<std::int64_t>(summary.next_replica()));
+
+  h5::create_groups_for(file_, "/metadata/x");
+  h5::write_attribute(file_, "/metadata", "version", std::string(version()));
+  h5::write_attribute(file_, "/metadata", "git_revision", std::string(git_revision()));
+  h5::write_attribute(file_, "/metadata", "build_type", std::string(build_type()));
+  h5::write_attribute(file_, "/metadata", "start_time", metadata.start_time);
+  h5::write_attribute(file_, "/metadata", "end_time", metadata.end_time);
+  h5::write_attribute(file_, "/metadata", "threads", static_cast<std::int64_t>(metadata.threads));
+  h5::write_attribute(file_, "/metadata", "seconds", metadata.seconds);
+  h5::write_attribute(file_, "/metadata", "replica_steps_per_second",
+                      metadata.replica_steps_per_second);
+
+  if (write_extra) write_extra(file_);
+
+  file_.flush();
+  h5::write_attribute(file_, "/", "complete", std::int64_t{1});
+  file_.close();
+}
+
+}  // namespace loopmc
