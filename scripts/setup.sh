@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake git pkg-config
   libeigen3-dev libhdf5-dev hdf5-tools libspdlog-dev libtomlplusplus-dev libcli11-dev
-  librandom123-dev libboost-dev doctest-dev libbenchmark-dev
+  librandom123-dev libboost-dev doctest-dev libbenchmark-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin
   clang libclang-rt-14-dev
   python3 python3-h5py python3-matplotlib python3-numpy

@@ -8,3 +8,6 @@ scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DLOOPMC_BUILD_TESTS=ON
 cmake --build build -j "$(nproc)"
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+# Fuzz the job-file parser and validator for a bounded time; skipped with a
+# message when clang++ is missing.
+fuzz/run.sh 30

@@ -18,6 +18,11 @@ enum ExitStatus : int {
 };
 
 void add_run_command(CLI::App& app, int& exit_status);
+void add_ode_command(CLI::App& app, int& exit_status);
+void add_check_command(CLI::App& app, int& exit_status);
+void add_equilibria_command(CLI::App& app, int& exit_status);
+void add_summary_command(CLI::App& app, int& exit_status);
+void add_plot_command(CLI::App& app, int& exit_status);
 
 // Quotes `text` as a TOML basic string, for turning options into overrides.
 std::string toml_quote(const std::string& text);

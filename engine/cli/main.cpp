@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "loopmc/h5.hpp"
+#include "loopmc/mpi_run.hpp"
 #include "loopmc/version.hpp"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("loopmc"));
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
   loopmc::h5::silence_library_errors();
+  // MPI starts only under mpirun; a plain start runs in one process as before.
+  const loopmc::MpiSession mpi(argc, argv);
 
   CLI::App app{"loopmc: Monte Carlo engine for a linear contextual bandit recommender and the "
                "population of users that drifts toward what it is shown."};
@@ -28,6 +31,11 @@ int main(int argc, char** argv) {
 
   int exit_status = loopmc::cli::kSuccess;
   loopmc::cli::add_run_command(app, exit_status);
+  loopmc::cli::add_ode_command(app, exit_status);
+  loopmc::cli::add_check_command(app, exit_status);
+  loopmc::cli::add_equilibria_command(app, exit_status);
+  loopmc::cli::add_summary_command(app, exit_status);
+  loopmc::cli::add_plot_command(app, exit_status);
 
   try {
     app.parse(argc, argv);

@@ -3,6 +3,8 @@
 #include "cli/commands.hpp"
 #include "loopmc/h5.hpp"
 #include "loopmc/job.hpp"
+#include "loopmc/mpi_run.hpp"
+#include "loopmc/ode_output.hpp"
 #include "loopmc/replica.hpp"
 #include "loopmc/runner.hpp"
 
@@ -20,9 +22,13 @@ namespace {
 std::atomic<bool> g_stop_requested{false};
 std::atomic<int> g_stop_signal{0};
 
+// The first SIGINT or SIGTERM asks the run to stop after flushing what is
+// finished; the handler then restores the default action, so a second one
+// ends the process at once (the file stays resumable either way).
 extern "C" void request_stop(int signal_number) {
   g_stop_signal = signal_number;
   g_stop_requested = true;
+  std::signal(signal_number, SIG_DFL);
 }
 
 struct RunArguments {
@@ -33,6 +39,7 @@ struct RunArguments {
   std::optional<std::string> out;
   std::vector<std::string> sets;
   bool force = false;
+  bool resume = false;
 };
 
 std::vector<std::string> collect_overrides(const RunArguments& args) {
@@ -44,28 +51,18 @@ std::vector<std::string> collect_overrides(const RunArguments& args) {
   return overrides;
 }
 
-int execute_run(const RunArguments& args) {
-  Job job;
+// Runs the job and maps each kind of failure to its exit status, logging it.
+int run_and_report(const Job& job, const RunOptions& options, RunSummary& summary) {
   try {
-    job = load_job(args.job_path, collect_overrides(args));
-  } catch (const JobError& error) {
-    spdlog::error("{}", error.what());
-    return kInvalidInput;
-  }
-
-  std::signal(SIGINT, request_stop);
-  std::signal(SIGTERM, request_stop);
-  RunOptions options;
-  options.overwrite = args.force;
-  options.stop_request = &g_stop_requested;
-
-  try {
-    const RunSummary summary = run_job(job, options);
+    summary = run_job(job, options);
     if (summary.stopped) {
       const int signal_number = g_stop_signal.load();
       spdlog::error("stopped by signal {}; finished replicas are kept in {}", signal_number,
                     job.output.file);
       return 128 + (signal_number > 0 ? signal_number : SIGINT);
+    }
+    if (summary.already_complete) {
+      spdlog::info("{} is already complete; nothing was run", job.output.file);
     }
   } catch (const RunError& error) {
     spdlog::error("{}", error.what());
@@ -81,6 +78,35 @@ int execute_run(const RunArguments& args) {
     return kRunFailed;
   }
   return kSuccess;
+}
+
+int execute_run(const RunArguments& args) {
+  if (args.force && args.resume) {
+    spdlog::error("--force and --resume contradict each other: --force starts the run over, "
+                  "--resume continues it. Give one of them.");
+    return kInvalidInput;
+  }
+  Job job;
+  try {
+    job = load_job(args.job_path, collect_overrides(args));
+  } catch (const JobError& error) {
+    spdlog::error("{}", error.what());
+    return kInvalidInput;
+  }
+
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  RunOptions options;
+  options.overwrite = args.force;
+  options.resume = args.resume;
+  options.stop_request = &g_stop_requested;
+  if (job.ode.enabled) {
+    options.write_extra = [&job](const h5::File& file) { write_ode_reference_or_log(file, job); };
+  }
+
+  if (mpi_ranks() > 1) return run_mpi_part(job, options, run_and_report);
+  RunSummary summary;
+  return run_and_report(job, options, summary);
 }
 
 }  // namespace
@@ -112,6 +138,10 @@ void add_run_command(CLI::App& app, int& exit_status) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run->add_flag("--force,-f", args->force, "Replace an existing result file");
+  run->add_flag("--resume", args->resume,
+                "Continue the run in the result file: keep its finished replicas and run the "
+                "others. Needs the original job and options; starts afresh when the file does "
+                "not exist, and does nothing when it is complete");
   run->callback([args, &exit_status] { exit_status = execute_run(*args); });
 }
 

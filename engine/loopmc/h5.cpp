@@ -3,6 +3,8 @@
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace loopmc::h5 {
@@ -38,6 +40,12 @@ Handle open_dataset(const File& file, const std::string& path) {
                          "open dataset " + where(file, path)));
 }
 
+// Closes a dataset that was written to. Closing writes the dataset's cached
+// chunks, so this is where a full disk shows up for chunked datasets.
+void close_written_dataset(Handle& dataset, const File& file, const std::string& path) {
+  check(H5Dclose(dataset.release()), "write dataset " + where(file, path));
+}
+
 Handle make_space(const Dims& dims) {
   if (dims.empty()) return Handle(check_id(H5Screate(H5S_SCALAR), "create a scalar dataspace"));
   return Handle(check_id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
@@ -55,6 +63,21 @@ Handle string_type(std::size_t length) {
   check(H5Tset_size(type.id(), std::max<std::size_t>(length, 1)), "set the string size");
   check(H5Tset_strpad(type.id(), H5T_STR_NULLTERM), "set the string padding");
   return type;
+}
+
+// A writer that died outside single-writer mode leaves the superblock's
+// write-access flag set, and HDF5 1.10 then rejects both plain and SWMR opens.
+// HDF5's h5clear tool opens such files with the file-access property
+// "clear_status_flags"; with read-only access the file itself is not changed.
+// NOTE: that property is HDF5-internal (set by name, checked in 1.10.8), not
+// part of the documented API, so a later HDF5 may drop it.
+hid_t open_ignoring_status_flags(const std::string& path) {
+  Handle access(H5Pcreate(H5P_FILE_ACCESS));
+  hbool_t clear = 1;
+  if (!access.valid() || H5Pset(access.id(), "clear_status_flags", &clear) < 0) {
+    return H5I_INVALID_HID;
+  }
+  return H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.id());
 }
 
 }  // namespace
@@ -109,6 +132,10 @@ File File::open(const std::string& path, Mode mode) {
     H5Eclear2(H5E_DEFAULT);
     id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
   }
+  if (id < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    id = open_ignoring_status_flags(path);
+  }
   return File(Handle(check_id(id, "open file " + path + " for reading")), path);
 }
 
@@ -117,6 +144,14 @@ void File::start_swmr_write() {
 }
 
 void File::flush() { check(H5Fflush(id(), H5F_SCOPE_GLOBAL), "flush " + path_); }
+
+void File::rename(const std::string& new_path) {
+  if (std::rename(path_.c_str(), new_path.c_str()) != 0) {
+    throw H5Error(fmt::format("Unable to rename {} to {}: {}", path_, new_path,
+                              std::strerror(errno)));
+  }
+  path_ = new_path;
+}
 
 void File::close() {
   if (!handle_.valid()) return;
@@ -178,6 +213,7 @@ void write_block(const File& file, const std::string& path, const Dims& offset, 
   check(H5Dwrite(dataset.id(), native_type<T>(), memory_space.id(), file_space.id(), H5P_DEFAULT,
                  data),
         "write to dataset " + where(file, path));
+  close_written_dataset(dataset, file, path);
 }
 
 template <typename T>
@@ -192,6 +228,7 @@ void write_dataset(const File& file, const std::string& path, const Dims& dims, 
                           "create dataset " + where(file, path)));
   check(H5Dwrite(dataset.id(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data),
         "write dataset " + where(file, path));
+  close_written_dataset(dataset, file, path);
 }
 
 void write_string_dataset(const File& file, const std::string& path, const std::string& text) {
@@ -203,6 +240,7 @@ void write_string_dataset(const File& file, const std::string& path, const std::
                           "create dataset " + where(file, path)));
   check(H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, text.c_str()),
         "write dataset " + where(file, path));
+  close_written_dataset(dataset, file, path);
 }
 
 Dims dataset_shape(const File& file, const std::string& path) {
@@ -334,5 +372,6 @@ template std::vector<std::uint64_t> read_dataset<std::uint64_t>(const File&, con
 template std::vector<std::uint8_t> read_dataset<std::uint8_t>(const File&, const std::string&, Dims*);
 template std::vector<double> read_block<double>(const File&, const std::string&, const Dims&, const Dims&);
 template std::vector<std::int32_t> read_block<std::int32_t>(const File&, const std::string&, const Dims&, const Dims&);
+template std::vector<std::uint8_t> read_block<std::uint8_t>(const File&, const std::string&, const Dims&, const Dims&);
 
 }  // namespace loopmc::h5

@@ -81,6 +81,10 @@ class File {
   void flush();
   void close();
 
+  // Renames the file on disk to `new_path` (POSIX rename: atomic within one
+  // file system, replacing any file there) while it stays open. Throws H5Error.
+  void rename(const std::string& new_path);
+
  private:
   File(Handle handle, std::string path) : handle_(std::move(handle)), path_(std::move(path)) {}
   Handle handle_;

@@ -13,7 +13,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
+#include <tuple>
 
 namespace loopmc {
 
@@ -22,6 +24,25 @@ namespace {
 // The most steps a horizon may have: beyond this the step counter and the ODE
 // time sum lose meaning long before any run could finish.
 constexpr std::uint64_t kMaxSteps = std::uint64_t{1} << 62;
+
+// Largest attribute dimension p or q, and largest d = p q: the learner keeps a
+// d x d Cholesky factor per thread and each step costs O(d^2), so beyond this a
+// step takes tens of milliseconds; the span check costs O(p^3) at load time.
+constexpr std::int64_t kMaxAttributeDim = 1024;
+constexpr std::int64_t kMaxLearnerDim = 4096;
+
+// Maximum number of values in V, W and Y_0 together (1 GiB of doubles). They
+// are built while the job loads, before the run's memory check.
+constexpr double kMaxInputValues = double(1 << 27);
+
+// Keys that name tables: a value there (e.g. `users.generate = 5`) would
+// otherwise hide the table's keys.
+const std::vector<std::string>& table_keys() {
+  static const std::vector<std::string> keys = {
+      "model", "users", "users.generate", "users.initial_generate", "products",
+      "products.generate", "schedule", "horizon", "checkpoints", "run", "output", "ode"};
+  return keys;
+}
 
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
@@ -46,12 +67,25 @@ const std::vector<std::string>& known_keys() {
   return keys;
 }
 
+// Records a problem unless 1 <= value <= max; `what` names the unit.
+bool check_size(JobReader& reader, const std::string& key, std::int64_t value, std::int64_t max,
+                const std::string& what) {
+  if (value >= 1 && value <= max) return true;
+  reader.fail(key, fmt::format("is {}, but it must lie in [1, {}] ({}).", value, max, what));
+  return false;
+}
+
 // Reads one entity block ("users" or "products"): explicit attributes,
 // generated ones, or (products only) angles. Returns dim x count.
 std::optional<Eigen::MatrixXd> read_attributes(JobReader& reader, const std::string& table,
                                                const std::string& entity) {
   const auto count = reader.integer(table + ".count");
   const auto dim = reader.integer(table + ".dim");
+  const bool count_valid = !count || check_size(reader, table + ".count", *count,
+                                                std::numeric_limits<int>::max(), entity + "s");
+  const bool dim_valid = !dim || check_size(reader, table + ".dim", *dim, kMaxAttributeDim,
+                                            "attribute coordinates");
+  if (!count_valid || !dim_valid) return std::nullopt;
   const int rows = count ? static_cast<int>(*count) : -1;
   const int columns = dim ? static_cast<int>(*dim) : -1;
 
@@ -103,7 +137,13 @@ std::optional<Eigen::MatrixXd> read_attributes(JobReader& reader, const std::str
                                             spec.low, spec.high));
     return std::nullopt;
   }
-  if (rows < 1 || columns < 1) return std::nullopt;  // reported by the count and dim checks
+  if (static_cast<double>(rows) * columns > kMaxInputValues) {
+    reader.fail(table + ".count", fmt::format(
+        "{} {}s x {} coordinates = {:.3g} generated values, more than the limit of {:.3g} "
+        "(1 GiB). Use fewer {}s or coordinates.", rows, entity, columns,
+        static_cast<double>(rows) * columns, kMaxInputValues, entity));
+    return std::nullopt;
+  }
   return generate_inputs(spec, table == "users" ? InputMatrix::user_attributes
                                                 : InputMatrix::product_attributes);
 }
@@ -135,11 +175,49 @@ std::optional<Eigen::MatrixXd> read_initial_states(JobReader& reader, int users,
 // True when the columns of `A` span R^rows: the Gram matrix A A^T is well
 // conditioned (smallest eigenvalue above 1e-12 of the largest).
 bool spans_space(const Eigen::MatrixXd& A) {
-  if (A.cols() < A.rows()) return false;
+  if (A.rows() < 1 || A.cols() < A.rows()) return false;
   const Eigen::MatrixXd gram = A * A.transpose();
+  if (!gram.allFinite()) return false;
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram, Eigen::EigenvaluesOnly);
   const auto& eigenvalues = solver.eigenvalues();
   return eigenvalues.maxCoeff() > 0 && eigenvalues.minCoeff() > 1e-12 * eigenvalues.maxCoeff();
+}
+
+// Checks p, q and d = p q, and that squaring the attributes cannot overflow
+// (the span check and the learner both form products of two attributes).
+bool check_dims(JobReader& reader, const Model& model) {
+  bool valid = true;
+  for (const auto& [key, dim, matrix] :
+       {std::tuple{"users.attributes", model.user_dim, &model.V},
+        std::tuple{"products.attributes", model.product_dim, &model.W}}) {
+    if (dim < 1 || dim > kMaxAttributeDim) {
+      reader.fail(key, fmt::format("the attributes have {} coordinates, but they must have 1 to "
+                                   "{}.", dim, kMaxAttributeDim));
+      valid = false;
+    } else if (matrix->cwiseAbs().maxCoeff() > 1e150) {
+      reader.fail(key, fmt::format("has an entry of magnitude {:.3g}; products of two such "
+                                   "entries overflow. Rescale the attributes to magnitudes "
+                                   "below 1e150 (the model is linear in them).",
+                                   matrix->cwiseAbs().maxCoeff()));
+      valid = false;
+    }
+  }
+  if (valid && static_cast<std::int64_t>(model.user_dim) * model.product_dim > kMaxLearnerDim) {
+    reader.fail("users.dim", fmt::format(
+        "p q = {} x {} = {}, but the learner's dimension d = p q must be at most {}: it keeps a "
+        "d x d matrix and each step costs O(d^2). Use fewer user or product coordinates.",
+        model.user_dim, model.product_dim, model.user_dim * model.product_dim, kMaxLearnerDim));
+    valid = false;
+  }
+  const double values = static_cast<double>(model.users) * (model.user_dim + model.product_dim) +
+                        static_cast<double>(model.products) * model.product_dim;
+  if (valid && values > kMaxInputValues) {
+    reader.fail("users.count", fmt::format(
+        "the inputs V, W and Y_0 hold {:.3g} values, more than the limit of {:.3g} (1 GiB). Use "
+        "fewer users or coordinates.", values, kMaxInputValues));
+    valid = false;
+  }
+  return valid;
 }
 
 void read_model(JobReader& reader, Model& model) {
@@ -170,6 +248,7 @@ void read_model(JobReader& reader, Model& model) {
   model.users = static_cast<int>(V->cols());
   model.user_dim = static_cast<int>(V->rows());
 
+  if (!check_dims(reader, model)) return;
   if (model.users < model.user_dim || !spans_space(model.V)) reader.fail("users.attributes",
       fmt::format("the {} user attributes v_n do not span R^{} (the model needs N >= p and V of "
                   "full row rank p). Add users or give attributes that are not linearly "
@@ -225,10 +304,11 @@ void read_schedule(JobReader& reader, Schedule& schedule) {
   schedule.t0 = reader.number("schedule.t0").value_or(1.0);
   schedule.gamma = reader.number("schedule.gamma").value_or(0.001);
 
-  if (schedule.kind == ScheduleKind::harmonic && !(schedule.t0 >= 1)) reader.fail("schedule.t0",
+  if ((schedule.kind == ScheduleKind::harmonic || reader.has("schedule.t0")) &&
+      !(schedule.t0 >= 1)) reader.fail("schedule.t0",
       fmt::format("is {}, but the harmonic offset t0 must be >= 1 (t0 = 1 in the paper).",
                   schedule.t0));
-  if (schedule.kind == ScheduleKind::constant &&
+  if ((schedule.kind == ScheduleKind::constant || reader.has("schedule.gamma")) &&
       !(schedule.gamma > 0 && schedule.gamma < 1)) reader.fail("schedule.gamma",
       fmt::format("is {}, but the constant step gamma must lie in (0, 1). Try 0.001.",
                   schedule.gamma));
@@ -280,6 +360,11 @@ void read_run_settings(JobReader& reader, Job& job) {
   if (replicas < 1 || replicas > (std::int64_t{1} << 31)) reader.fail("run.replicas",
       fmt::format("is {}, but it must lie in [1, 2^31]. Use at least one replica.", replicas));
   job.run.replicas = static_cast<std::uint64_t>(std::max<std::int64_t>(replicas, 1));
+  if (job.run.steps > 0 && job.run.replicas > kMaxSteps / job.run.steps) {
+    reader.fail("run.replicas", fmt::format(
+        "{} replicas x {} steps exceeds 2^62 replica-steps, which the step counters cannot "
+        "count. Use fewer replicas or a shorter horizon.", job.run.replicas, job.run.steps));
+  }
 
   const auto seed = reader.integer("run.seed").value_or(1);
   if (seed < 0) reader.fail("run.seed", fmt::format("is {}, but seeds are >= 0.", seed));
@@ -310,6 +395,10 @@ void read_run_settings(JobReader& reader, Job& job) {
 
 void read_output_settings(JobReader& reader, Job& job) {
   job.output.file = reader.string("output.file").value_or(job.name + ".h5");
+  if (job.output.file.empty() || job.output.file.back() == '/') {
+    reader.fail("output.file", fmt::format("is \"{}\", which names no file. Give a file name, "
+                                           "e.g. output.file = \"run.h5\".", job.output.file));
+  }
   const std::string states = reader.string("output.user_states").value_or("auto");
   if (states == "auto") {
     job.output.user_states = UserStateOutput::automatic;
@@ -334,6 +423,29 @@ void read_output_settings(JobReader& reader, Job& job) {
   if (grid < 2 || grid > 1'000'000) reader.fail("ode.grid_points", fmt::format(
       "is {}, but it must lie in [2, 1000000].", grid));
   job.ode.grid_points = static_cast<int>(std::clamp<std::int64_t>(grid, 2, 1'000'000));
+}
+
+// Keys that give the same thing in different ways. An override of one of them
+// replaces the others, so that e.g. --set horizon.tau=5 works on a job whose
+// file gives horizon.steps.
+void drop_alternatives(toml::table& table, const std::string& assignment) {
+  static const std::vector<std::vector<std::string>> groups = {
+      {"horizon.steps", "horizon.tau"},
+      {"users.attributes", "users.generate"},
+      {"users.initial_states", "users.initial_generate"},
+      {"products.attributes", "products.angles_deg", "products.generate"}};
+  const std::string key = assignment.substr(0, assignment.find('='));
+  for (const auto& group : groups) {
+    const bool member = std::any_of(group.begin(), group.end(), [&](const std::string& name) {
+      return key == name || key.rfind(name + ".", 0) == 0;
+    });
+    if (!member) continue;
+    for (const auto& name : group) {
+      if (key == name || key.rfind(name + ".", 0) == 0) continue;
+      const auto dot = name.find('.');
+      if (auto* parent = table[name.substr(0, dot)].as_table()) parent->erase(name.substr(dot + 1));
+    }
+  }
 }
 
 std::string render_toml(const toml::table& table) {
@@ -424,6 +536,7 @@ Job parse_job(const std::string& toml_text, const std::string& source,
   std::vector<std::string> override_problems;
   for (const auto& assignment : overrides) {
     try {
+      drop_alternatives(table, assignment);
       apply_override(table, assignment);
     } catch (const std::invalid_argument& error) {
       override_problems.emplace_back(error.what());
@@ -435,6 +548,12 @@ Job parse_job(const std::string& toml_text, const std::string& source,
   job.source = source;
   JobReader reader(table);
   reader.check_known_keys(known_keys());
+  for (const auto& key : table_keys()) {
+    if (reader.has(key) && !reader.is_table(key)) {
+      reader.fail(key, "expected a table, e.g. [" + key + "] on a line of its own followed by "
+                  "its keys.");
+    }
+  }
 
   const std::string stem = source == "built-in default"
                                ? "default"

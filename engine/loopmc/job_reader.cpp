@@ -84,6 +84,11 @@ bool JobReader::is_string(const std::string& key) const {
   return node != nullptr && node->is_string();
 }
 
+bool JobReader::is_table(const std::string& key) const {
+  const toml::node* node = find(key);
+  return node != nullptr && node->is_table();
+}
+
 void JobReader::fail(const std::string& key, const std::string& message) {
   problems_.push_back(key + ": " + message);
 }

@@ -19,6 +19,7 @@ class JobReader {
 
   bool has(const std::string& key) const;
   bool is_string(const std::string& key) const;
+  bool is_table(const std::string& key) const;
 
   std::optional<double> number(const std::string& key);
   std::optional<std::int64_t> integer(const std::string& key);

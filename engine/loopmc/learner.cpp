@@ -1,15 +1,10 @@
 #include "loopmc/learner.hpp"
 
+#include "loopmc/cholesky_kernels.hpp"
+
 #include <cmath>
 
 namespace loopmc {
-
-namespace {
-// Rescale once kappa drops below 2^-200; multiply by 2^200 so every rescaling is exact.
-constexpr double kRescaleBelow = 0x1.0p-200;
-constexpr double kRescaleKappa = 0x1.0p200;
-constexpr double kRescaleFactor = 0x1.0p-100;  // sqrt(1 / kRescaleKappa)
-}  // namespace
 
 void Learner::resize(int dim) {
   dim_ = dim;
@@ -50,42 +45,12 @@ void Learner::update(double* context, double reward) {
   rescale_if_small();
 }
 
-// Applies the Givens rotations that zero x against L, column by column, and
-// the same rotations to (z, rhs_entry). Afterwards L' L'^T = L L^T + x x^T and
-// L' z' = L z + x rhs_entry.
 void Learner::rotate_in(double* x, double rhs_entry) {
-  double* L = factor_.data();
-  double* z = z_.data();
-  const int d = dim_;
-  for (int k = 0; k < d; ++k) {
-    double* column = L + static_cast<std::ptrdiff_t>(k) * d;
-    const double diagonal = column[k];
-    const double radius = std::sqrt(diagonal * diagonal + x[k] * x[k]);
-    const double cosine = diagonal / radius;
-    const double sine = x[k] / radius;
-    column[k] = radius;
-    for (int i = k + 1; i < d; ++i) {
-      const double l = column[i];
-      const double xi = x[i];
-      column[i] = cosine * l + sine * xi;
-      x[i] = cosine * xi - sine * l;
-    }
-    const double zk = z[k];
-    z[k] = cosine * zk + sine * rhs_entry;
-    rhs_entry = cosine * rhs_entry - sine * zk;
-  }
+  kernels::rotate_in(factor_.data(), dim_, z_.data(), x, rhs_entry, dim_);
 }
 
-// Back substitution L^T theta = z, reading column i of L below the diagonal.
 void Learner::solve_theta() {
-  const double* L = factor_.data();
-  const int d = dim_;
-  for (int i = d - 1; i >= 0; --i) {
-    const double* column = L + static_cast<std::ptrdiff_t>(i) * d;
-    double sum = z_[i];
-    for (int j = i + 1; j < d; ++j) sum -= column[j] * theta_[j];
-    theta_[i] = sum / column[i];
-  }
+  kernels::solve_transposed(factor_.data(), dim_, z_.data(), theta_.data(), dim_);
 }
 
 void Learner::rescale_if_small() {
@@ -100,12 +65,16 @@ void Learner::rescale_if_small() {
 }
 
 double Learner::loss() const {
-  if (total_weight_ <= 0) return 0.0;
+  return learner_loss(reward_squares_, prior_weight_, total_weight_, z_, theta_);
+}
+
+double learner_loss(double reward_squares, double prior_weight, double total_weight,
+                    const Eigen::VectorXd& z, const Eigen::VectorXd& theta) {
+  if (total_weight <= 0) return 0.0;
   // sum w (R - c^T theta)^2 = sum w R^2 - 2 theta^T B + theta^T (S - prior) theta,
   // and theta^T B = theta^T S theta = |z|^2 because L^T theta = z.
-  const double value =
-      reward_squares_ - z_.squaredNorm() - prior_weight_ * theta_.squaredNorm();
-  return std::max(value, 0.0) / total_weight_;
+  const double value = reward_squares - z.squaredNorm() - prior_weight * theta.squaredNorm();
+  return std::max(value, 0.0) / total_weight;
 }
 
 Eigen::VectorXd Learner::rhs() const {

@@ -19,6 +19,12 @@
 
 namespace loopmc {
 
+// The constant schedule rescales once kappa drops below 2^-200: kappa is
+// multiplied by 2^200 and L, z by 2^-100, so every rescaling is exact.
+inline constexpr double kRescaleBelow = 0x1.0p-200;
+inline constexpr double kRescaleKappa = 0x1.0p200;
+inline constexpr double kRescaleFactor = 0x1.0p-100;  // sqrt(1 / kRescaleKappa)
+
 class Learner {
  public:
   Learner() = default;
@@ -74,5 +80,10 @@ class Learner {
   std::uint64_t steps_ = 0;
   int rescalings_ = 0;
 };
+
+// Learner loss from its sufficient statistics, in units of kappa: weighted sum
+// of squared rewards, prior weight, total observation weight, z = L^-1 B and theta.
+double learner_loss(double reward_squares, double prior_weight, double total_weight,
+                    const Eigen::VectorXd& z, const Eigen::VectorXd& theta);
 
 }  // namespace loopmc

@@ -6,12 +6,6 @@
 
 namespace loopmc {
 
-namespace {
-// Steps between checks of the stop flag and progress reports: small enough to
-// stop within milliseconds, large enough to cost nothing per step.
-constexpr std::uint64_t kReportInterval = 1 << 14;
-}  // namespace
-
 NumericalFault::NumericalFault(std::uint64_t replica_index, std::uint64_t step_index,
                                const std::string& quantity, double value)
     : std::runtime_error(fmt::format(
@@ -25,7 +19,17 @@ SharedInputs::SharedInputs(const Job& job_in)
     : job(job_in),
       arrivals(std::span<const double>(job_in.model.arrival.data(),
                                        static_cast<std::size_t>(job_in.model.arrival.size()))),
-      products_by_row(job_in.model.W.transpose()) {}
+      products_by_row(job_in.model.W.transpose()),
+      initial_preferred(job_in.model.users),
+      initial_counts(Eigen::VectorXi::Zero(job_in.model.products)) {
+  const Model& model = job_in.model;
+  // Users are independent, so the N argmax computations split over threads.
+#pragma omp parallel for schedule(static)
+  for (int n = 0; n < model.users; ++n) {
+    initial_preferred[n] = preferred_product(model.W, model.Y0.col(n));
+  }
+  for (int n = 0; n < model.users; ++n) ++initial_counts[initial_preferred[n]];
+}
 
 Replica::Replica(const SharedInputs& shared, bool keep_user_states)
     : shared_(shared), model_(shared.job.model), keep_user_states_(keep_user_states) {
@@ -45,7 +49,8 @@ void Replica::reset(std::uint64_t index) {
   learner_.reset(model_.schedule, model_.zeta);
   Y_ = model_.Y0;
   track_preferences_ = false;
-  recompute_preferences();
+  preferred_ = shared_.initial_preferred;
+  counts_ = shared_.initial_counts;
 }
 
 void Replica::recompute_preferences() {
@@ -56,23 +61,48 @@ void Replica::recompute_preferences() {
   }
 }
 
-// Inverse-CDF draw from the softmax weights already in weights_.
-int Replica::draw_product(double uniform) {
-  const double total = weights_.sum();
+void score_products(const Model& model, const Eigen::MatrixXd& products_by_row,
+                    const double* theta, const double* v, Eigen::VectorXd& projection,
+                    Eigen::VectorXd& scores) {
+  const int p = model.user_dim;
+  const int q = model.product_dim;
+  projection.setZero();
+  for (int i = 0; i < p; ++i) {
+    for (int j = 0; j < q; ++j) projection[j] += theta[i * q + j] * v[i];
+  }
+  projection *= model.a;
+  scores.noalias() = products_by_row * projection;
+}
+
+double softmax_weights(const Eigen::VectorXd& scores, Eigen::ArrayXd& weights) {
+  const double top = scores.maxCoeff();
+  weights = (scores.array() - top).exp();
+  return top;
+}
+
+int draw_index(const Eigen::ArrayXd& weights, double uniform) {
+  const double total = weights.sum();
   const double target = uniform * total;
   double cumulative = 0;
-  for (int k = 0; k < model_.products; ++k) {
-    cumulative += weights_[k];
+  const auto size = static_cast<int>(weights.size());
+  for (int k = 0; k < size; ++k) {
+    cumulative += weights[k];
     if (target < cumulative) return k;
   }
-  // Rounding left the target at the very top: take the last product with weight.
-  for (int k = model_.products - 1; k > 0; --k) {
-    if (weights_[k] > 0) return k;
+  // Rounding left the target at the very top: take the last index with weight.
+  for (int k = size - 1; k > 0; --k) {
+    if (weights[k] > 0) return k;
   }
   return 0;
 }
 
 void Replica::step(std::uint64_t t) {
+  const double reward = observe(t, learner_.theta().data());
+  learner_.update(context_.data(), reward);
+  move_user(t);
+}
+
+double Replica::observe(std::uint64_t t, const double* theta) {
   const RandomBlock bits = stream_.block(t);
   const int p = model_.user_dim;
   const int q = model_.product_dim;
@@ -82,17 +112,10 @@ void Replica::step(std::uint64_t t) {
   const double* v = model_.V.col(n).data();
 
   // 2. Scores a * w_k^T Theta v_n and the softmax draw.
-  const double* theta = learner_.theta().data();
-  projection_.setZero();
-  for (int i = 0; i < p; ++i) {
-    for (int j = 0; j < q; ++j) projection_[j] += theta[i * q + j] * v[i];
-  }
-  projection_ *= model_.a;
-  scores_.noalias() = shared_.products_by_row * projection_;
-  const double top = scores_.maxCoeff();
+  score_products(model_, shared_.products_by_row, theta, v, projection_, scores_);
+  const double top = softmax_weights(scores_, weights_);
   if (!std::isfinite(top)) throw NumericalFault(index_, t, "the largest softmax score", top);
-  weights_ = (scores_.array() - top).exp();
-  const int k = draw_product(to_uniform(bits[1]));
+  const int k = draw_index(weights_, to_uniform(bits[1]));
 
   // 3. Reward.
   const double* w = model_.W.col(k).data();
@@ -100,16 +123,23 @@ void Replica::step(std::uint64_t t) {
   if (model_.sigma > 0) reward += model_.sigma * to_normal(bits[2], bits[3]);
   if (!std::isfinite(reward)) throw NumericalFault(index_, t, "the reward", reward);
 
-  // 4. Learner: context C = v_n (x) w_k, rank-one update and re-solve.
+  // 4. The learner's context C = v_n (x) w_k.
   double* context = context_.data();
   for (int i = 0; i < p; ++i) {
     for (int j = 0; j < q; ++j) context[i * q + j] = v[i] * w[j];
   }
-  learner_.update(context, reward);
+  last_arrival_ = n;
+  last_product_ = k;
+  last_reward_ = reward;
+  return reward;
+}
 
-  // 5. The arriving user moves toward the recommended product.
+// 5. The arriving user moves toward the recommended product.
+void Replica::move_user(std::uint64_t t) {
+  const int n = last_arrival_;
+  const double* w = model_.W.col(last_product_).data();
   const double beta = model_.schedule.user_step(t);
-  for (int j = 0; j < q; ++j) Y_(j, n) += beta * (w[j] - Y_(j, n));
+  for (int j = 0; j < model_.product_dim; ++j) Y_(j, n) += beta * (w[j] - Y_(j, n));
 
   if (track_preferences_) {
     const int now = preferred_product(model_.W, Y_.col(n));
@@ -119,14 +149,11 @@ void Replica::step(std::uint64_t t) {
       preferred_[n] = now;
     }
   }
-  last_arrival_ = n;
-  last_product_ = k;
-  last_reward_ = reward;
 }
 
-void Replica::record_checkpoint(std::size_t checkpoint, ReplicaRecord& record) const {
+void Replica::record_checkpoint(std::size_t checkpoint, ReplicaRecord& record,
+                                const Eigen::VectorXd& theta, double loss) const {
   const auto c = static_cast<Eigen::Index>(checkpoint);
-  const Eigen::VectorXd& theta = learner_.theta();
   if (!theta.allFinite()) {
     throw NumericalFault(index_, shared_.job.run.checkpoints[checkpoint], "theta",
                          theta.sum());
@@ -138,7 +165,7 @@ void Replica::record_checkpoint(std::size_t checkpoint, ReplicaRecord& record) c
   record.drift[c] = stats.drift;
   record.gini[c] = stats.gini;
   record.entropy[c] = stats.entropy;
-  record.loss[c] = learner_.loss();
+  record.loss[c] = loss;
   record.theta.col(c) = theta;
   if (keep_user_states_) {
     const std::size_t size = static_cast<std::size_t>(Y_.size());
@@ -146,10 +173,8 @@ void Replica::record_checkpoint(std::size_t checkpoint, ReplicaRecord& record) c
   }
 }
 
-void Replica::run(std::uint64_t index, ReplicaRecord& record, const std::atomic<bool>& stop,
-                  const StepReporter& report_steps) {
-  const auto& checkpoints = shared_.job.run.checkpoints;
-  const auto T = static_cast<Eigen::Index>(checkpoints.size());
+void Replica::prepare_record(std::uint64_t index, ReplicaRecord& record) const {
+  const auto T = static_cast<Eigen::Index>(shared_.job.run.checkpoints.size());
   record.replica = index;
   record.preference_counts.resize(model_.products, T);
   for (auto* series : {&record.dispersion, &record.residual, &record.loss, &record.drift,
@@ -158,17 +183,36 @@ void Replica::run(std::uint64_t index, ReplicaRecord& record, const std::atomic<
   }
   record.theta.resize(model_.dim(), T);
   record.user_states.assign(keep_user_states_ ? static_cast<std::size_t>(T * Y_.size()) : 0, 0.0);
+}
 
+// Keeps the preferred products current in each step only when that is cheaper
+// than recomputing all N of them at the checkpoint.
+void Replica::begin_interval(std::size_t checkpoint) {
+  const auto& checkpoints = shared_.job.run.checkpoints;
+  const std::uint64_t interval = checkpoints[checkpoint] - checkpoints[checkpoint - 1];
+  track_preferences_ = interval < static_cast<std::uint64_t>(model_.users);
+}
+
+void Replica::end_interval(std::size_t checkpoint, ReplicaRecord& record,
+                           const Eigen::VectorXd& theta, double loss) {
+  if (!track_preferences_) recompute_preferences();
+  if (!Y_.allFinite()) {
+    throw NumericalFault(index_, shared_.job.run.checkpoints[checkpoint], "a user state",
+                         Y_.sum());
+  }
+  record_checkpoint(checkpoint, record, theta, loss);
+}
+
+void Replica::run(std::uint64_t index, ReplicaRecord& record, const std::atomic<bool>& stop,
+                  const StepReporter& report_steps) {
+  const auto& checkpoints = shared_.job.run.checkpoints;
+  prepare_record(index, record);
   reset(index);
-  record_checkpoint(0, record);
+  record_checkpoint(0, record, learner_.theta(), learner_.loss());
 
   std::uint64_t unreported = 0;
   for (std::size_t c = 1; c < checkpoints.size(); ++c) {
-    // Keep the preferred products current in each step only when that is
-    // cheaper than recomputing all N of them at the checkpoint.
-    const std::uint64_t interval = checkpoints[c] - checkpoints[c - 1];
-    track_preferences_ = interval < static_cast<std::uint64_t>(model_.users);
-
+    begin_interval(c);
     for (std::uint64_t t = checkpoints[c - 1]; t < checkpoints[c]; ++t) {
       step(t);
       if (++unreported == kReportInterval) {
@@ -177,9 +221,7 @@ void Replica::run(std::uint64_t index, ReplicaRecord& record, const std::atomic<
         if (stop.load(std::memory_order_relaxed)) throw RunStopped();
       }
     }
-    if (!track_preferences_) recompute_preferences();
-    if (!Y_.allFinite()) throw NumericalFault(index_, checkpoints[c], "a user state", Y_.sum());
-    record_checkpoint(c, record);
+    end_interval(c, record, learner_.theta(), learner_.loss());
   }
   report_steps(unreported);
 }

@@ -1,8 +1,8 @@
 #pragma once
 // One stochastic replica of the model: the population state Y, the learner
-// and the per-step loop. A Replica object is a reusable workspace: one per
-// thread, reset for each replica it runs, so memory grows with the threads and
-// not with the replica count.
+// and the per-step loop. A Replica object is a reusable workspace, reset for
+// each replica it runs. The runner keeps one per used lane of each thread's
+// ReplicaBatch, so memory grows with threads x lanes, not with the replica count.
 
 #include "loopmc/alias_table.hpp"
 #include "loopmc/job.hpp"
@@ -19,6 +19,10 @@
 #include <vector>
 
 namespace loopmc {
+
+// Steps between checks of the stop flag and progress reports: small enough to
+// stop within milliseconds, large enough to cost nothing per step.
+inline constexpr std::uint64_t kReportInterval = 1 << 14;
 
 // Everything one replica records at its checkpoints (T of them).
 struct ReplicaRecord {
@@ -51,7 +55,24 @@ struct SharedInputs {
   const Job& job;
   AliasTable arrivals;
   Eigen::MatrixXd products_by_row;  // K x q: row k is w_k^T, for the score product
+  // Preferred products of Y_0 and their counts, the same for every replica:
+  // computed once, since N K q operations dominate a large population's start.
+  Eigen::VectorXi initial_preferred;
+  Eigen::VectorXi initial_counts;
 };
+
+// The pieces of a step that the benchmarks time on their own.
+
+// Fills scores with a * W^T (Theta v), K values, through projection (q values).
+void score_products(const Model& model, const Eigen::MatrixXd& products_by_row,
+                    const double* theta, const double* v, Eigen::VectorXd& projection,
+                    Eigen::VectorXd& scores);
+
+// Fills weights with exp(score - max score) and returns the max score.
+double softmax_weights(const Eigen::VectorXd& scores, Eigen::ArrayXd& weights);
+
+// Inverse-CDF draw of an index with probability proportional to weights.
+int draw_index(const Eigen::ArrayXd& weights, double uniform);
 
 class Replica {
  public:
@@ -76,9 +97,23 @@ class Replica {
   double last_reward() const { return last_reward_; }
 
  private:
-  int draw_product(double uniform);
+  // ReplicaBatch drives several replicas through these pieces with one
+  // lockstep learner in place of each replica's own.
+  friend class ReplicaBatch;
+
+  // Steps 1-4 of step t with the learner's current theta: draws the arrival and
+  // the product, fills context_ and returns the reward.
+  double observe(std::uint64_t t, const double* theta);
+  // Step 5: moves the last arriving user toward the last recommended product.
+  void move_user(std::uint64_t t);
+
   void recompute_preferences();
-  void record_checkpoint(std::size_t checkpoint, ReplicaRecord& record) const;
+  void prepare_record(std::uint64_t index, ReplicaRecord& record) const;
+  void begin_interval(std::size_t checkpoint);
+  void end_interval(std::size_t checkpoint, ReplicaRecord& record, const Eigen::VectorXd& theta,
+                    double loss);
+  void record_checkpoint(std::size_t checkpoint, ReplicaRecord& record,
+                         const Eigen::VectorXd& theta, double loss) const;
 
   const SharedInputs& shared_;
   const Model& model_;

@@ -33,13 +33,6 @@ ReplicaSummary::ReplicaSummary(std::size_t checkpoints, std::size_t dim,
   states_.resize(user_state_values);
 }
 
-void ReplicaSummary::restart_at(std::uint64_t replica) {
-  theta_.resize(theta_.mean.size());
-  states_.resize(states_.mean.size());
-  pending_.clear();
-  next_ = replica;
-}
-
 void ReplicaSummary::add(const ReplicaRecord& record) {
   if (record.replica < next_) return;
   Pending& entry = pending_[record.replica];

@@ -2,7 +2,8 @@
 // Mean and variance over replicas of theta and of the user states, per
 // checkpoint. Records arrive in any order (threads finish when they finish);
 // they are merged strictly in replica order, so the floating-point result is
-// the same for any thread count.
+// the same for any thread count. A resumed run feeds the replicas it kept
+// from the file through add() as well, so its summary is bitwise the same too.
 
 #include "loopmc/replica.hpp"
 
@@ -21,9 +22,6 @@ class ReplicaSummary {
   // whose predecessors have all arrived. Records of replicas before
   // `next_replica()` are ignored.
   void add(const ReplicaRecord& record);
-
-  // Starts the merge at `replica` with the given running state (for resume).
-  void restart_at(std::uint64_t replica);
 
   std::uint64_t next_replica() const { return next_; }
   std::size_t pending() const { return pending_.size(); }

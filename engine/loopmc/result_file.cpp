@@ -4,10 +4,16 @@
 
 #include <spdlog/fmt/chrono.h>
 #include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <ctime>
+#include <filesystem>
 
 namespace loopmc {
 
@@ -31,6 +37,28 @@ Dims replica_chunk(const Dims& dims) {
     chunk[1] = (chunk[1] + 1) / 2;
   }
   return chunk;
+}
+
+// The [R, T] float64 series of a record, by dataset name.
+template <typename Record>
+auto record_series(Record& record) {
+  using Series = decltype(&record.dispersion);
+  return std::array<std::pair<const char*, Series>, 6>{{{"dispersion", &record.dispersion},
+                                                        {"residual", &record.residual},
+                                                        {"loss", &record.loss},
+                                                        {"drift", &record.drift},
+                                                        {"gini", &record.gini},
+                                                        {"entropy", &record.entropy}}};
+}
+
+// Test hook: with LOOPMC_TEST_KILL_AT set to one of the points below, the
+// process kills itself with SIGKILL when it reaches that point, so that tests
+// can die at exact places inside a write. Points: "records:R" (replica R's
+// records written, its finished flag not yet), "publish" (just before the
+// rename), "finish" (summary written, complete mark not yet).
+void test_kill_point(const std::string& point) {
+  static const char* const requested = std::getenv("LOOPMC_TEST_KILL_AT");
+  if (requested != nullptr && point == requested) std::raise(SIGKILL);
 }
 
 }  // namespace
@@ -61,16 +89,37 @@ OutputLayout choose_layout(const Job& job) {
   return layout;
 }
 
+OutputLayout shard_layout(const Job& job) {
+  OutputLayout layout = choose_layout(job);
+  layout.replica_user_states = layout.replica_user_states || layout.summary_user_states;
+  layout.summary_user_states = false;
+  return layout;
+}
+
 std::uint64_t estimated_file_bytes(const Job& job, const OutputLayout& layout) {
+  const Model& m = job.model;
   const double R = static_cast<double>(job.run.replicas);
   const double T = static_cast<double>(job.run.checkpoints.size());
-  const double states = static_cast<double>(job.model.users) * job.model.product_dim;
-  double values = R * T * (job.model.products * 0.5 + 6 + job.model.dim());
-  if (layout.replica_user_states) values += R * T * states;
-  if (layout.summary_user_states) values += 2 * T * states;
-  values += 2 * T * job.model.dim();
-  values += static_cast<double>(job.model.users) * (job.model.user_dim + 2 * job.model.product_dim + 1);
-  return static_cast<std::uint64_t>(values * 8 + 1'000'000);
+  const double states = static_cast<double>(m.users) * m.product_dim;
+  const double d = m.dim();
+
+  // Uncompressed data. Deflate gains little on simulated doubles, and loses at
+  // most a few bytes per chunk on data it cannot compress.
+  double bytes = R * T * (4.0 * m.products + 8 * (6 + d)) + R;  // per-replica records, finished
+  if (layout.replica_user_states) bytes += 8 * R * T * states;
+  if (layout.summary_user_states) bytes += 16 * T * states;
+  bytes += 16 * T * d + 16 * T;                                    // summary theta, checkpoints
+  bytes += 8.0 * m.users * (m.user_dim + m.product_dim + 1) + 8.0 * m.products * m.product_dim;
+  if (job.ode.enabled) bytes += T * (8 * (states + d + 1) + 4.0 * m.products);
+
+  // Chunk index entries and compression headers: about 48 bytes per chunk.
+  // Every per-replica dataset has at least one chunk per replica (the
+  // chunk-shape rule splits large [T, ...] blocks further), `finished` too.
+  const double datasets = 9 + (layout.replica_user_states ? 1 : 0);
+  const double replica_block_bytes = 8 * T * std::max({d, states, 1.0});
+  const double chunks_per_replica = std::ceil(replica_block_bytes / (4 << 20)) + 1;
+  bytes += 48 * R * datasets * chunks_per_replica;
+  return static_cast<std::uint64_t>(bytes + 1'000'000);  // object headers, job text, metadata
 }
 
 std::string utc_timestamp() {
@@ -78,13 +127,16 @@ std::string utc_timestamp() {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(now)));
 }
 
+std::string partial_path(const std::string& path) { return path + ".partial"; }
+
 ResultWriter::ResultWriter(const Job& job, const OutputLayout& layout)
-    : job_(job), layout_(layout), path_(job.output.file),
-      file_(h5::File::create(job.output.file, /*swmr_format=*/true)) {
+    : job_(job), layout_(layout),
+      file_(h5::File::create(partial_path(job.output.file), /*swmr_format=*/true)) {
   h5::write_attribute(file_, "/", "complete", std::int64_t{0});
   h5::write_attribute(file_, "/", "format", std::string("loopmc-result-1"));
   h5::write_attribute(file_, "/", "loopmc_version", std::string(version()));
   h5::write_attribute(file_, "/", "git_revision", std::string(git_revision()));
+  h5::write_attribute(file_, "/", "build_type", std::string(build_type()));
   h5::write_string_dataset(file_, "/job/toml", job.resolved_toml);
   h5::write_attribute(file_, "/job", "name", job.name);
   h5::write_attribute(file_, "/job", "source", job.source);
@@ -92,6 +144,29 @@ ResultWriter::ResultWriter(const Job& job, const OutputLayout& layout)
   create_replica_datasets();
   file_.flush();
   file_.start_swmr_write();
+}
+
+ResultWriter::~ResultWriter() {
+  if (published_) return;
+  const std::string path = file_.path();
+  try {
+    file_.close();
+  } catch (const h5::H5Error& error) {
+    spdlog::warn("closing the unpublished file {} failed: {}", path, error.what());
+  }
+  std::error_code error;
+  if (std::filesystem::remove(path, error)) {
+    spdlog::info("removed the unpublished file {}", path);
+  } else if (error) {
+    spdlog::warn("could not remove the unpublished file {}: {}", path, error.message());
+  }
+}
+
+void ResultWriter::publish() {
+  file_.flush();
+  test_kill_point("publish");
+  file_.rename(job_.output.file);
+  published_ = true;
 }
 
 void ResultWriter::write_inputs() {
@@ -139,7 +214,7 @@ void ResultWriter::create_replica_datasets() {
   create("finished", H5T_NATIVE_UINT8, {R});
 }
 
-void ResultWriter::write_replica(const ReplicaRecord& record) {
+void ResultWriter::write_records(const ReplicaRecord& record) {
   const Model& m = job_.model;
   const hsize_t r = record.replica;
   const hsize_t T = job_.run.checkpoints.size();
@@ -148,11 +223,7 @@ void ResultWriter::write_replica(const ReplicaRecord& record) {
   // Eigen's K x T column-major layout is the [T, K] row-major block of this replica.
   h5::write_block(file_, prefix + "preference_counts", {r, 0, 0}, {1, T, as_size(m.products)},
                   record.preference_counts.data());
-  const std::pair<const char*, const Eigen::VectorXd*> series[] = {
-      {"dispersion", &record.dispersion}, {"residual", &record.residual},
-      {"loss", &record.loss},             {"drift", &record.drift},
-      {"gini", &record.gini},             {"entropy", &record.entropy}};
-  for (const auto& [name, values] : series) {
+  for (const auto& [name, values] : record_series(record)) {
     h5::write_block(file_, prefix + name, {r, 0}, {1, T}, values->data());
   }
   h5::write_block(file_, prefix + "theta", {r, 0, 0}, {1, T, as_size(m.dim())},
@@ -161,20 +232,92 @@ void ResultWriter::write_replica(const ReplicaRecord& record) {
     h5::write_block(file_, prefix + "user_states", {r, 0, 0, 0},
                     {1, T, as_size(m.users), as_size(m.product_dim)}, record.user_states.data());
   }
+}
 
+void ResultWriter::mark_finished(std::uint64_t replica) {
+  const std::uint8_t finished = 1;
+  h5::write_block(file_, "/replicas/finished", {replica}, {1}, &finished);
+}
+
+void ResultWriter::flush(const std::string& context) {
+  try {
+    file_.flush();
+  } catch (const h5::H5Error& error) {
+    throw h5::H5Error(fmt::format("{} (while flushing {} to {})", error.what(), context,
+                                  file_.path()));
+  }
+}
+
+void ResultWriter::write_replica(const ReplicaRecord& record) {
   // The finished flag goes last and is flushed with the rest, so a replica
   // marked finished always has all of its records on disk.
-  file_.flush();
-  const std::uint8_t finished = 1;
-  h5::write_block(file_, prefix + "finished", {r}, {1}, &finished);
-  file_.flush();
+  write_records(record);
+  test_kill_point(fmt::format("records:{}", record.replica));
+  flush(fmt::format("the records of replica {} under /replicas", record.replica));
+  mark_finished(record.replica);
+  flush(fmt::format("/replicas/finished of replica {}", record.replica));
+  spdlog::debug("replica {} written to {}", record.replica, file_.path());
+}
+
+std::vector<std::uint64_t> ResultWriter::copy_replicas(const h5::File& previous,
+                                                       const std::vector<std::uint64_t>& replicas) {
+  std::vector<std::uint64_t> copied;
+  for (const std::uint64_t r : replicas) {
+    ReplicaRecord record;
+    try {
+      record = read_replica_record(previous, job_, layout_, r);
+    } catch (const h5::H5Error& error) {
+      spdlog::warn("replica {} is marked finished in {} but cannot be read, so it runs again: {}",
+                   r, previous.path(), error.what());
+      continue;
+    }
+    write_records(record);
+    copied.push_back(r);
+  }
+  // As in write_replica: the records reach the disk before the flags that vouch for them.
+  flush("the copied replicas' records under /replicas");
+  for (const std::uint64_t r : copied) mark_finished(r);
+  flush("/replicas/finished of the copied replicas");
+  return copied;
+}
+
+ReplicaRecord ResultWriter::read_replica(std::uint64_t replica) const {
+  return read_replica_record(file_, job_, layout_, replica);
+}
+
+ReplicaRecord read_replica_record(const h5::File& file, const Job& job, const OutputLayout& layout,
+                                  std::uint64_t replica) {
+  const Model& m = job.model;
+  const auto T = static_cast<Eigen::Index>(job.run.checkpoints.size());
+  const hsize_t r = replica;
+  const auto count = static_cast<hsize_t>(T);
+  const std::string prefix = "/replicas/";
+
+  ReplicaRecord record;
+  record.replica = replica;
+  const auto counts = h5::read_block<std::int32_t>(file, prefix + "preference_counts", {r, 0, 0},
+                                                   {1, count, as_size(m.products)});
+  record.preference_counts = Eigen::Map<const Eigen::MatrixXi>(counts.data(), m.products, T);
+  for (const auto& [name, values] : record_series(record)) {
+    const auto stored = h5::read_block<double>(file, prefix + name, {r, 0}, {1, count});
+    *values = Eigen::Map<const Eigen::VectorXd>(stored.data(), T);
+  }
+  const auto theta = h5::read_block<double>(file, prefix + "theta", {r, 0, 0},
+                                            {1, count, as_size(m.dim())});
+  record.theta = Eigen::Map<const Eigen::MatrixXd>(theta.data(), m.dim(), T);
+  if (layout.replica_user_states) {
+    record.user_states = h5::read_block<double>(
+        file, prefix + "user_states", {r, 0, 0, 0},
+        {1, count, as_size(m.users), as_size(m.product_dim)});
+  }
+  return record;
 }
 
 void ResultWriter::finish(const ReplicaSummary& summary, const RunMetadata& metadata,
                           const std::function<void(const h5::File&)>& write_extra) {
   // Leave single-writer mode: attributes and new datasets need a normal open.
   file_.close();
-  file_ = h5::File::open(path_, h5::File::Mode::read_write);
+  file_ = h5::File::open(job_.output.file, h5::File::Mode::read_write);
 
   const Model& m = job_.model;
   const hsize_t T = job_.run.checkpoints.size();
@@ -200,6 +343,7 @@ void ResultWriter::finish(const ReplicaSummary& summary, const RunMetadata& meta
                       metadata.replica_steps_per_second);
 
   if (write_extra) write_extra(file_);
+  test_kill_point("finish");
 
   file_.flush();
   h5::write_attribute(file_, "/", "complete", std::int64_t{1});

@@ -1,0 +1,74 @@
+#include "loopmc/lockstep_learner.hpp"
+
+#include "loopmc/cholesky_kernels.hpp"
+#include "loopmc/learner.hpp"
+
+#include <cmath>
+
+namespace loopmc {
+
+LockstepLearner::LockstepLearner(int dim)
+    : dim_(dim),
+      factor_(static_cast<std::size_t>(dim) * dim),
+      z_(static_cast<std::size_t>(dim)),
+      theta_(static_cast<std::size_t>(dim)),
+      context_(static_cast<std::size_t>(dim)) {}
+
+void LockstepLearner::reset(const Schedule& schedule, double zeta) {
+  schedule_ = schedule;
+  scale_ = 1.0;
+  prior_weight_ = schedule.kind == ScheduleKind::harmonic ? schedule.t0 * zeta : zeta;
+  std::fill(factor_.begin(), factor_.end(), Pack(0.0));
+  const Pack diagonal(std::sqrt(prior_weight_));
+  for (int i = 0; i < dim_; ++i) factor_[static_cast<std::size_t>(i) * dim_ + i] = diagonal;
+  std::fill(z_.begin(), z_.end(), Pack(0.0));
+  std::fill(theta_.begin(), theta_.end(), Pack(0.0));
+  reward_squares_ = 0;
+  total_weight_ = 0;
+}
+
+void LockstepLearner::set_context(int lane, const double* context) {
+  for (int i = 0; i < dim_; ++i) context_[i][lane] = context[i];
+}
+
+void LockstepLearner::update(const double* rewards) {
+  double weight = 1.0;
+  if (schedule_.kind == ScheduleKind::constant) {
+    scale_ *= 1.0 - schedule_.gamma;
+    weight = schedule_.gamma / scale_;
+  }
+
+  const double root = std::sqrt(weight);
+  const Pack reward(rewards, std::experimental::element_aligned);
+  for (Pack& entry : context_) entry *= root;
+  kernels::rotate_in(factor_.data(), dim_, z_.data(), context_.data(), Pack(root) * reward, dim_);
+
+  reward_squares_ += Pack(weight) * reward * reward;
+  total_weight_ += weight;
+  kernels::solve_transposed(factor_.data(), dim_, z_.data(), theta_.data(), dim_);
+  rescale_if_small();
+}
+
+void LockstepLearner::rescale_if_small() {
+  if (scale_ >= kRescaleBelow) return;
+  scale_ *= kRescaleKappa;
+  for (Pack& entry : factor_) entry *= kRescaleFactor;
+  for (Pack& entry : z_) entry *= kRescaleFactor;
+  reward_squares_ /= kRescaleKappa;
+  prior_weight_ /= kRescaleKappa;
+  total_weight_ /= kRescaleKappa;
+}
+
+void LockstepLearner::copy_theta(int lane, double* theta) const {
+  for (int i = 0; i < dim_; ++i) theta[i] = theta_[i][lane];
+}
+
+double LockstepLearner::loss(int lane) const {
+  Eigen::VectorXd z(dim_);
+  Eigen::VectorXd theta(dim_);
+  for (int i = 0; i < dim_; ++i) z[i] = z_[i][lane];
+  copy_theta(lane, theta.data());
+  return learner_loss(reward_squares_[lane], prior_weight_, total_weight_, z, theta);
+}
+
+}  // namespace loopmc

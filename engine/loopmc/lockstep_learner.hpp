@@ -1,0 +1,65 @@
+#pragma once
+// The learner of kLanes replicas at once, one replica per SIMD lane. Each lane
+// runs exactly the arithmetic of Learner (the same kernels), so its theta and
+// loss equal those of the same replica run alone, bit for bit. The lanes hide
+// each other's latency: the rotation's sqrt and divisions and the back
+// substitution's sums are serial chains within one replica but independent
+// across replicas.
+//
+// Layout: L is d x d column-major with a pack of kLanes values per entry, so
+// every kernel operation reads one contiguous pack.
+
+#include "loopmc/model.hpp"
+
+#include <Eigen/Dense>
+
+#include <experimental/simd>
+
+#include <cstdint>
+#include <vector>
+
+namespace loopmc {
+
+class LockstepLearner {
+ public:
+  // Replicas per batch: one 512-bit vector of doubles.
+  static constexpr int kLanes = 8;
+  using Pack = std::experimental::fixed_size_simd<double, kLanes>;
+
+  explicit LockstepLearner(int dim);
+
+  // Sets every lane to S_0 = zeta I, B_0 = 0, as Learner::reset does.
+  void reset(const Schedule& schedule, double zeta);
+
+  // Copies lane `lane`'s context (d values) into the update workspace.
+  void set_context(int lane, const double* context);
+
+  // Adds each lane's observation (the contexts set since the last update and
+  // rewards[lane]) and re-solves theta, as Learner::update does per lane.
+  void update(const double* rewards);
+
+  // Copies lane `lane`'s theta (d values) to `theta`.
+  void copy_theta(int lane, double* theta) const;
+
+  // Lane `lane`'s learner loss, equal to Learner::loss() of that replica.
+  double loss(int lane) const;
+
+  int dim() const { return dim_; }
+
+ private:
+  void rescale_if_small();
+
+  int dim_;
+  Schedule schedule_;
+  std::vector<Pack> factor_;  // L, d x d, column-major
+  std::vector<Pack> z_;       // L^-1 B / kappa
+  std::vector<Pack> theta_;
+  std::vector<Pack> context_;  // rotation workspace
+  Pack reward_squares_ = 0;    // per lane, in units of kappa
+  // The schedule's weights depend only on t, so these are the same in every lane.
+  double scale_ = 1;
+  double prior_weight_ = 0;
+  double total_weight_ = 0;
+};
+
+}  // namespace loopmc
