@@ -164,6 +164,20 @@ TEST_CASE("malformed TOML names file and line") {
   CHECK(result.output.find("malformed TOML") != std::string::npos);
 }
 
+TEST_CASE("table header starting with a dot") {
+  // The fuzzer found this input: toml++ 3.3.0 checks it with an assertion
+  // before it reports the error, so only builds with NDEBUG reach the error.
+  TemporaryDirectory directory("bad-header");
+  const std::string job = directory.file("header.toml");
+  std::ofstream(job) << "[model]\na = 8.0\n[.1\n";
+  const auto result = loopmc::testing::run_loopmc("run " + job + " --out " +
+                                                  directory.file("result.h5"));
+  CAPTURE(result.output);
+  CHECK(result.exit_status == 2);
+  CHECK(result.output.find("header.toml:3:2") != std::string::npos);
+  CHECK(result.output.find("malformed TOML") != std::string::npos);
+}
+
 TEST_CASE("missing job file is reported") {
   const auto result = loopmc::testing::run_loopmc("run /nonexistent/job.toml");
   CHECK(result.exit_status == 2);

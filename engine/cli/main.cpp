@@ -16,7 +16,8 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("loopmc"));
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
   loopmc::h5::silence_library_errors();
-  // MPI starts only under mpirun; a plain start runs in one process as before.
+  // MPI starts only under an MPI launcher such as mpirun. Otherwise the program
+  // runs in one process and never calls MPI.
   const loopmc::MpiSession mpi(argc, argv);
 
   CLI::App app{"loopmc: Monte Carlo engine for a linear contextual bandit recommender and the "

@@ -448,9 +448,55 @@ void drop_alternatives(toml::table& table, const std::string& assignment) {
   }
 }
 
+// Writes a value as TOML. Arrays are written here element by element because
+// toml++ 3.3.0's table formatter sizes arrays of floats with a cast of a
+// negative log10 to size_t, which is undefined behaviour for values below 0.1
+// (found by the fuzzer); a single value prints without that computation.
+void render_value(const toml::node& node, std::ostream& out) {
+  if (const auto* array = node.as_array()) {
+    out << '[';
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      if (i > 0) out << ", ";
+      render_value(*array->get(i), out);
+    }
+    out << ']';
+    return;
+  }
+  if (const auto* inline_table = node.as_table()) {
+    out << '{';
+    bool first = true;
+    for (const auto& [key, child] : *inline_table) {
+      out << (first ? " " : ", ") << key.str() << " = ";
+      render_value(child, out);
+      first = false;
+    }
+    out << " }";
+    return;
+  }
+  node.visit([&](const auto& value) { out << value; });
+}
+
+// Writes a table's values, then each sub-table under its own [header], so the
+// text parses back to the same table.
+void render_table(const toml::table& table, const std::string& prefix, std::ostream& out) {
+  for (const auto& [key, node] : table) {
+    if (node.is_table()) continue;
+    out << key.str() << " = ";
+    render_value(node, out);
+    out << '\n';
+  }
+  for (const auto& [key, node] : table) {
+    if (!node.is_table()) continue;
+    const std::string name = prefix.empty() ? std::string(key.str())
+                                            : prefix + "." + std::string(key.str());
+    out << "\n[" << name << "]\n";
+    render_table(*node.as_table(), name, out);
+  }
+}
+
 std::string render_toml(const toml::table& table) {
   std::ostringstream out;
-  out << table;
+  render_table(table, "", out);
   return out.str();
 }
 

@@ -19,15 +19,15 @@ namespace loopmc {
 
 namespace {
 
-// What rank 0 tells the other ranks before they run any replica.
+// The plan that rank 0 sends to the other ranks before they run any replica.
 enum class PlanState : std::int32_t { run = 0, complete = 1, failed = 2 };
 
 struct PlanMessage {
   PlanState state = PlanState::failed;
-  std::vector<std::uint8_t> finished;  // per replica: 1 when the result file holds it finished
+  std::vector<std::uint8_t> finished;  // per replica: 1 when it is finished in the result file
 };
 
-// What every rank tells rank 0 after running its block.
+// The outcome that every rank sends to rank 0 after running its block.
 struct Outcome {
   std::int32_t status = 0;  // the rank's exit status
   std::uint64_t replica_steps = 0;
@@ -42,17 +42,15 @@ bool launched_by_mpirun() {
   return false;
 }
 
-bool mpi_initialized() {
 #ifdef LOOPMC_HAVE_MPI
+bool mpi_initialized() {
   int initialized = 0;
   MPI_Initialized(&initialized);
   int finalized = 0;
   MPI_Finalized(&finalized);
   return initialized != 0 && finalized == 0;
-#else
-  return false;
-#endif
 }
+#endif
 
 // Rank 0 sends, every other rank receives. Each rank waits until rank 0 has
 // sent; rank 0 does not wait for the receivers.
@@ -118,7 +116,7 @@ std::optional<std::uint64_t> check_outcomes(const std::vector<Outcome>& outcomes
 }
 
 // Feeds rank `rank`'s replicas from its shard to `add`, in replica order,
-// skipping those the result file holds already.
+// skipping those that the result file contains already.
 void merge_shard(const Job& job, int rank, const std::vector<bool>& stored,
                  const RunPart::AddRecord& add) {
   const std::string path = shard_path(job.output.file, rank);

@@ -1,8 +1,8 @@
 #pragma once
-// `loopmc run` under mpirun: the replicas are split among the MPI ranks in
-// contiguous blocks, and one result file comes out whose datasets equal, byte
-// for byte, those of the same run in one process (apart from /metadata and
-// /job/toml, which record threads and timings). docs/cluster.md describes it.
+// `loopmc run` under mpirun. The replicas are split among the MPI ranks in
+// contiguous blocks, and one result file comes out. Its datasets equal, byte
+// for byte, those of the same run in one process, apart from /metadata and
+// /job/toml, which record threads and timings. docs/cluster.md describes it.
 //
 // Without LOOPMC_HAVE_MPI, or when the program was not started by mpirun, the
 // session has one rank and nothing here calls MPI.
@@ -16,10 +16,10 @@
 
 namespace loopmc {
 
-// Initialises MPI when the process was started by Open MPI's mpirun (or srun
-// with Open MPI's PMIx), which sets OMPI_COMM_WORLD_SIZE; finalises it on
-// destruction. Other launchers are not detected, so the program then runs in
-// one process per launched task.
+// Initialises MPI when the environment shows an MPI launcher
+// (OMPI_COMM_WORLD_SIZE from Open MPI's mpirun, PMIX_RANK or PMI_SIZE from
+// PMIx and PMI-2 launchers), and finalises it on destruction. Started any
+// other way, the program runs in one process without calling MPI.
 class MpiSession {
  public:
   MpiSession(int& argc, char**& argv);

@@ -5,6 +5,7 @@
 
 #include "loopmc/h5.hpp"
 #include "loopmc/job.hpp"
+#include "loopmc/job_output.hpp"
 #include "loopmc/ode.hpp"
 
 #include <optional>
@@ -34,7 +35,5 @@ void write_ode_reference_or_log(const h5::File& file, const Job& job);
 // complete = 1. Truncates `path`. Throws OdeError or h5::H5Error.
 void write_ode_file(const Job& job, double tau_end, const std::string& path);
 
-// Writes /job and /inputs as `run` does, so that readers find them in the same place.
-void write_job_and_inputs(const h5::File& file, const Job& job);
 
 }  // namespace loopmc

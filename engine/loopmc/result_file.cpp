@@ -1,5 +1,7 @@
 #include "loopmc/result_file.hpp"
 
+#include "loopmc/job_output.hpp"
+
 #include "loopmc/version.hpp"
 
 #include <spdlog/fmt/chrono.h>
@@ -137,10 +139,8 @@ ResultWriter::ResultWriter(const Job& job, const OutputLayout& layout)
   h5::write_attribute(file_, "/", "loopmc_version", std::string(version()));
   h5::write_attribute(file_, "/", "git_revision", std::string(git_revision()));
   h5::write_attribute(file_, "/", "build_type", std::string(build_type()));
-  h5::write_string_dataset(file_, "/job/toml", job.resolved_toml);
-  h5::write_attribute(file_, "/job", "name", job.name);
-  h5::write_attribute(file_, "/job", "source", job.source);
-  write_inputs();
+  write_job_and_inputs(file_, job);
+  write_checkpoints();
   create_replica_datasets();
   file_.flush();
   file_.start_swmr_write();
@@ -169,25 +169,8 @@ void ResultWriter::publish() {
   published_ = true;
 }
 
-void ResultWriter::write_inputs() {
+void ResultWriter::write_checkpoints() {
   const Model& m = job_.model;
-  const auto N = as_size(static_cast<std::uint64_t>(m.users));
-  const auto K = as_size(static_cast<std::uint64_t>(m.products));
-  // Eigen stores columns contiguously, so a p x N matrix is an [N, p] row-major array.
-  h5::write_dataset(file_, "/inputs/V", {N, as_size(m.user_dim)}, m.V.data());
-  h5::write_dataset(file_, "/inputs/W", {K, as_size(m.product_dim)}, m.W.data());
-  h5::write_dataset(file_, "/inputs/lambda", {N}, m.arrival.data());
-  h5::write_dataset(file_, "/inputs/Y0", {N, as_size(m.product_dim)}, m.Y0.data());
-  h5::write_attribute(file_, "/inputs", "a", m.a);
-  h5::write_attribute(file_, "/inputs", "zeta", m.zeta);
-  h5::write_attribute(file_, "/inputs", "sigma", m.sigma);
-  h5::write_attribute(file_, "/inputs", "rho", m.schedule.rho);
-  h5::write_attribute(file_, "/inputs", "schedule",
-                      std::string(m.schedule.kind == ScheduleKind::harmonic ? "harmonic" : "constant"));
-  h5::write_attribute(file_, "/inputs", "t0", m.schedule.t0);
-  h5::write_attribute(file_, "/inputs", "gamma", m.schedule.gamma);
-  h5::write_attribute(file_, "/inputs", "seed", static_cast<std::int64_t>(job_.run.seed));
-
   const auto& steps = job_.run.checkpoints;
   std::vector<double> tau(steps.size());
   std::transform(steps.begin(), steps.end(), tau.begin(),

@@ -78,7 +78,7 @@ class ResultWriter {
   const std::string& path() const { return file_.path(); }
 
  private:
-  void write_inputs();
+  void write_checkpoints();
   void create_replica_datasets();
   void write_records(const ReplicaRecord& record);
   void mark_finished(std::uint64_t replica);

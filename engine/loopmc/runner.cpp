@@ -127,8 +127,8 @@ void check_output_path(const Job& job, const RunOptions& options, std::uint64_t 
   }
 }
 
-void check_memory(const Job& job, int threads) {
-  const std::uint64_t needed = estimated_memory_bytes(job, threads);
+void check_memory(const Job& job, int threads, std::uint64_t replicas) {
+  const std::uint64_t needed = estimated_memory_bytes(job, threads, replicas);
   const std::uint64_t available = physical_memory_bytes();
   spdlog::info("estimated memory use: {} with {} threads (machine: {})",
                format_bytes(static_cast<double>(needed)), threads,
@@ -319,7 +319,7 @@ std::vector<bool> copy_previous(ResultWriter& writer, const Job& job, const Resu
 
 }  // namespace
 
-std::uint64_t estimated_memory_bytes(const Job& job, int threads) {
+std::uint64_t estimated_memory_bytes(const Job& job, int threads, std::uint64_t replicas) {
   const Model& m = job.model;
   const OutputLayout layout = choose_layout(job);
   const double T = static_cast<double>(job.run.checkpoints.size());
@@ -329,24 +329,35 @@ std::uint64_t estimated_memory_bytes(const Job& job, int threads) {
   const double record_states =
       layout.replica_user_states || layout.summary_user_states ? T * states : 0;
 
-  // Per thread: Y, preferred products, the learner (Cholesky factor and a
-  // saved copy, d x d each), scores and weights, and one record.
+  // Each thread runs a lockstep batch (plan_batches in replica_batch.cpp): the
+  // fewest batches of at most kLanes replicas that give every thread one.
+  const std::uint64_t lanes = ReplicaBatch::kLanes;
+  const std::uint64_t batches = std::min(
+      replicas, std::max((replicas + lanes - 1) / lanes, static_cast<std::uint64_t>(threads)));
+  const double busy_threads = static_cast<double>(std::min<std::uint64_t>(batches, threads));
+  const double lanes_per_thread =
+      batches == 0 ? 0 : static_cast<double>((replicas + batches - 1) / batches);
+
+  // Per replica in flight: Y, preferred products, scores and weights, and its
+  // record. Per thread: the lockstep learner's factor and its saved copy,
+  // d x d for each of kLanes lanes.
   const double record = T * (4.0 * m.products + 8 * (6 + d)) + 8 * record_states;
-  const double per_thread = 8 * states + 4.0 * m.users + 16 * d * d + 24.0 * m.products +
-                            record;
-  // Shared: the inputs and alias table, and the summary's running mean and sum
-  // of squares with the copies written at the end. Also records waiting for
-  // their predecessors to be merged (about one per thread), and one kept
+  const double per_replica = 8 * states + 4.0 * m.users + 24.0 * m.products + record;
+  const double per_thread = lanes_per_thread * per_replica + 16.0 * lanes * d * d;
+  // Shared: V, Y_0, lambda, the alias table (12 bytes per user) and the initial
+  // preferred products, W twice, and the summary's running mean and sum of
+  // squares with the copies written at the end. Also records waiting for their
+  // predecessors to be merged (up to one per replica in flight), and one kept
   // replica read back from the file on resume.
-  double shared = 8.0 * m.users * (m.user_dim + 2 * m.product_dim + 3) +
+  double shared = 8.0 * m.users * (m.user_dim + m.product_dim + 3) +
                   16.0 * m.products * m.product_dim;
   shared += 32 * T * d + 32 * summary_states;
-  shared += (threads + 1) * (8 * T * d + 8 * summary_states) + record;
+  shared += (busy_threads * lanes_per_thread + 1) * (8 * T * d + 8 * summary_states) + record;
   // The ODE reference: the solution at every checkpoint.
   if (job.ode.enabled) shared += 8 * T * (states + d) + 4 * T * m.products;
   // The program, its libraries and HDF5's caches.
   shared += 64e6;
-  return static_cast<std::uint64_t>(per_thread * threads + shared);
+  return static_cast<std::uint64_t>(per_thread * busy_threads + shared);
 }
 
 namespace {
@@ -395,7 +406,8 @@ RunSummary run_job(const Job& job, const RunOptions& options) {
     spdlog::info("resume: {} is complete; there is nothing to run", job.output.file);
     return already_complete(job, threads);
   }
-  check_memory(job, threads);
+  check_memory(job, threads,
+               options.part ? options.part->end - options.part->begin : job.run.replicas);
   check_output_path(job, options, estimated_file_bytes(job, layout));
   if (share_plan()) return already_complete(job, threads);
 

@@ -28,8 +28,8 @@ struct RunPart {
   // stores them or their mean and variance.
   bool shard = false;
   // Called once the output checks have passed and before any replica runs.
-  // May mark replicas in `skip` that this process need not run; returns true
-  // when the run has nothing left to do (the result file is complete).
+  // It may mark replicas in `skip` that this process need not run. Returns
+  // true when the run has nothing left to do because the result file is complete.
   std::function<bool(const ResumePlan& plan, std::vector<bool>& skip)> share_plan;
   // Rank 0 only: called after its own replicas, with whether they all
   // finished and the replicas that the result file held before the run. Waits
@@ -79,7 +79,8 @@ class RunError : public std::runtime_error {
 // then holds every replica finished before the failure, marked incomplete.
 RunSummary run_job(const Job& job, const RunOptions& options);
 
-// Bytes of memory the run is estimated to need with `threads` threads.
-std::uint64_t estimated_memory_bytes(const Job& job, int threads);
+// Bytes of memory the run is estimated to need when this process runs
+// `replicas` replicas with `threads` threads.
+std::uint64_t estimated_memory_bytes(const Job& job, int threads, std::uint64_t replicas);
 
 }  // namespace loopmc
