@@ -24,9 +24,9 @@ sources=(engine/loopmc/job.cpp engine/loopmc/job_reader.cpp engine/loopmc/job_in
 if [[ ! -x "$build/job_fuzzer" ]] || [[ -n "$(find "${sources[@]}" engine/loopmc/*.hpp -newer "$build/job_fuzzer")" ]]; then
   echo "fuzz/run.sh: building $build/job_fuzzer"
   # toml++ 3.3.0 (Debian 12) asserts a precondition in its table-header parser
-  # on inputs such as "[.1" before it reports them as malformed; the check is
-  # fixed upstream (marzer/tomlplusplus pull request 301). Release builds with
-  # GCC compile it out and return the parse error, so the fuzzer does the same.
+  # on inputs such as "[.1" before it reports them as malformed. Upstream fixed
+  # the check (marzer/tomlplusplus pull request 301). Release builds with GCC
+  # compile it out and return the parse error, so the fuzzer does the same.
   "$compiler" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     '-DTOML_ASSERT(expr)=((void)0)' -DFMT_HEADER_ONLY -Iengine -I/usr/include/eigen3 -I/usr/include/hdf5/serial \
     "${sources[@]}" -o "$build/job_fuzzer"

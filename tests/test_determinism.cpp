@@ -1,5 +1,5 @@
 // A run's datasets do not depend on the thread count. /job/toml differs by
-// design (it records run.threads and output.file) and /metadata holds timings.
+// design (it records run.threads and output.file) and /metadata contains timings.
 
 #include "support.hpp"
 

@@ -1,9 +1,9 @@
 // Chi-squared tests of the arrival (alias) sampler and the softmax sampler.
 //
-// Each test draws with a fixed seed, so it is deterministic; the critical
-// value is the chi-squared quantile at significance 1e-4, so a correct sampler
-// fails with probability 1e-4 per seed and any real bias of a few percent in
-// one category fails with near certainty at these sample sizes.
+// Each test draws with a fixed seed, so it is deterministic. The critical
+// value is the chi-squared quantile at significance 1e-4: a correct sampler
+// fails with probability 1e-4 per seed. A real bias of a few percent in one
+// category fails with near certainty at these sample sizes.
 
 #include "loopmc/alias_table.hpp"
 #include "loopmc/job.hpp"
@@ -123,7 +123,7 @@ TEST_CASE("softmax sampler passes chi-squared") {
     CAPTURE(first);
     // The first draw is uniform over the three products.
     CHECK(draws == doctest::Approx(replicas / 3.0).epsilon(0.02));
-    // The law is far from uniform, so the test sees a real softmax.
+    // The law is far from uniform, so the test exercises a real softmax.
     const auto [low, high] = std::minmax_element(probabilities[first].begin(), probabilities[first].end());
     CHECK(*high - *low > 0.1);
     CHECK(chi_squared_statistic(counts, probabilities[first], draws) < chi_squared_critical(2));

@@ -21,8 +21,8 @@ namespace loopmc {
 
 namespace {
 
-// The most steps a horizon may have: beyond this the step counter and the ODE
-// time sum lose meaning long before any run could finish.
+// The maximum number of steps of a horizon. Beyond it the step counter and the
+// ODE time sum lose meaning long before any run could finish.
 constexpr std::uint64_t kMaxSteps = std::uint64_t{1} << 62;
 
 // Largest attribute dimension p or q, and largest d = p q: the learner keeps a
@@ -448,10 +448,10 @@ void drop_alternatives(toml::table& table, const std::string& assignment) {
   }
 }
 
-// Writes a value as TOML. Arrays are written here element by element because
-// toml++ 3.3.0's table formatter sizes arrays of floats with a cast of a
-// negative log10 to size_t, which is undefined behaviour for values below 0.1
-// (found by the fuzzer); a single value prints without that computation.
+// Writes a value as TOML, arrays element by element. toml++ 3.3.0's table
+// formatter sizes arrays of floats by casting a negative log10 to size_t, which
+// is undefined behaviour for values below 0.1, as the fuzzer found. A single
+// value prints without that computation.
 void render_value(const toml::node& node, std::ostream& out) {
   if (const auto* array = node.as_array()) {
     out << '[';

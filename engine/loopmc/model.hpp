@@ -1,6 +1,6 @@
 #pragma once
 // The model's inputs and the quantities derived from a population state.
-// Nothing here knows about threads, files or random numbers.
+// Nothing here depends on threads, files or random numbers.
 
 #include <Eigen/Dense>
 
@@ -79,7 +79,7 @@ PopulationStatistics population_statistics(const Model& model, const Eigen::Matr
                                             const Eigen::Ref<const Eigen::VectorXi>& counts);
 
 // Gini coefficient of non-negative counts: 0 when all equal, (K-1)/K when one
-// product holds every user.
+// product is preferred by every user.
 double gini_coefficient(const Eigen::Ref<const Eigen::VectorXi>& counts);
 
 // Entropy in nats of counts / sum(counts).

@@ -66,8 +66,8 @@ struct RunSummary {
   bool stopped = false;  // stopped on request before finishing
 };
 
-// A run that could not start or could not finish. The message says why and
-// what to do; nothing is marked complete.
+// A run that could not start or could not finish. The message states the
+// cause and the fix, and nothing is marked complete.
 class RunError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
