@@ -8,6 +8,8 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include <new>
+
 #include <cstdio>
 #include <memory>
 
@@ -77,6 +79,12 @@ int execute_check(const CheckArguments& args) {
   } catch (const OdeError& error) {
     spdlog::error("integrating the ODE of {} failed: {}", args.path, error.what());
     return kRunFailed;
+  } catch (const std::bad_alloc&) {
+    spdlog::error("check of {} ran out of memory while integrating the ODE of the stored job, "
+                  "whose state grows with N q. Check a run of a smaller population, or keep "
+                  "ode.enabled = true in the job so that `run` stores /ode for `check` to use.",
+                  args.path);
+    return kInvalidInput;
   } catch (const std::exception& error) {
     spdlog::error("check of {} failed: {}", args.path, error.what());
     return kInvalidInput;

@@ -2,6 +2,8 @@
 // Sub-commands of the loopmc program. Each add_* function registers one
 // sub-command; its callback stores the process exit status in `exit_status`.
 
+#include "loopmc/model.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <string>
@@ -23,6 +25,10 @@ void add_check_command(CLI::App& app, int& exit_status);
 void add_equilibria_command(CLI::App& app, int& exit_status);
 void add_summary_command(CLI::App& app, int& exit_status);
 void add_plot_command(CLI::App& app, int& exit_status);
+
+// Logs that an ODE-based command ran out of memory on `model`, with the sizes
+// that caused it and the fix, and returns kInvalidInput.
+int report_out_of_memory(const std::string& command, const loopmc::Model& model);
 
 // Quotes `text` as a TOML basic string, for turning options into overrides.
 std::string toml_quote(const std::string& text);

@@ -9,6 +9,8 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include <new>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -98,6 +100,8 @@ int execute_equilibria(const EquilibriaArguments& args) {
   } catch (const h5::H5Error& error) {
     spdlog::error("writing {} failed: {}", path, error.what());
     return kRunFailed;
+  } catch (const std::bad_alloc&) {
+    return report_out_of_memory("loopmc equilibria", job.model);
   }
   spdlog::info("equilibria written to {} in {:.3f} s", path,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

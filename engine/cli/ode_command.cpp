@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <new>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -66,6 +68,8 @@ int execute_ode(const OdeArguments& args) {
   } catch (const h5::H5Error& error) {
     spdlog::error("writing the ODE file failed: {}", error.what());
     return kRunFailed;
+  } catch (const std::bad_alloc&) {
+    return report_out_of_memory("loopmc ode", job.model);
   }
   spdlog::info("ODE written to {} in {:.3f} s", path,
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

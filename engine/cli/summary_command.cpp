@@ -119,7 +119,7 @@ void print_ode_lines(const ResultSummary& s) {
              ode.last.tau, ode.replicas);
   if (ode.last.y) fmt::print("  {:<20}{}\n", "user states Y", quantity_text(*ode.last.y, ode.distance));
   fmt::print("  {:<20}{}\n", "theta", quantity_text(ode.last.theta, ode.distance));
-  fmt::print("  {:<20}{} at the last checkpoint, {} at every checkpoint (level {:g} standard "
+  fmt::print("  {:<20}{} at the last checkpoint, {} over all checkpoints (level {:g} standard "
              "errors)\n",
              "verdict", ode.last.pass ? "pass" : "FAIL", ode.pass ? "pass" : "FAIL", ode.level);
   for (const std::string& note : ode.notes) fmt::print("  note: {}\n", note);

@@ -358,7 +358,8 @@ void read_horizon(JobReader& reader, Job& job) {
 void read_run_settings(JobReader& reader, Job& job) {
   const auto replicas = reader.integer("run.replicas").value_or(16);
   if (replicas < 1 || replicas > (std::int64_t{1} << 31)) reader.fail("run.replicas",
-      fmt::format("is {}, but it must lie in [1, 2^31]. Use at least one replica.", replicas));
+      fmt::format("is {}, but it must lie in [1, 2^31]. Give a count in that range, and split "
+                  "a larger study into jobs with different run.seed values.", replicas));
   job.run.replicas = static_cast<std::uint64_t>(std::max<std::int64_t>(replicas, 1));
   if (job.run.steps > 0 && job.run.replicas > kMaxSteps / job.run.steps) {
     reader.fail("run.replicas", fmt::format(
