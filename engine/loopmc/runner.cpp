@@ -87,14 +87,15 @@ class ProgressMeter {
 void check_output_path(const Job& job, const RunOptions& options, std::uint64_t file_bytes) {
   namespace fs = std::filesystem;
   const fs::path path(job.output.file);
+  // A directory is reported first: --force or --resume would not help there.
+  if (fs::is_directory(path)) {
+    throw RunError(fmt::format("output.file: {} is a directory. Give a file name with --out.",
+                               path.string()));
+  }
   if (fs::exists(path) && !options.overwrite && !options.resume) {
     throw RunError(fmt::format(
         "output.file: {} already exists. Pass --resume to continue its run, --force to replace "
         "it, or choose another file with --out.", path.string()));
-  }
-  if (fs::is_directory(path)) {
-    throw RunError(fmt::format("output.file: {} is a directory. Give a file name with --out.",
-                               path.string()));
   }
   const fs::path directory = fs::absolute(path).parent_path();
   if (!fs::is_directory(directory)) {
