@@ -35,7 +35,7 @@ struct RunArguments {
   std::string job_path;
   std::optional<std::uint64_t> replicas;
   std::optional<int> threads;
-  std::optional<std::uint64_t> seed;
+  std::optional<std::int64_t> seed;  // signed, so that -1 reaches the seed rule
   std::optional<std::string> out;
   std::vector<std::string> sets;
   bool force = false;

@@ -128,15 +128,21 @@ File File::open(const std::string& path, Mode mode) {
   // A file whose single-writer run died still carries the writer's mark;
   // opening it as a SWMR reader is what HDF5 allows then.
   hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (id < 0) {
-    H5Eclear2(H5E_DEFAULT);
-    id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
-  }
+  if (id >= 0) return File(Handle(id), path);
+
+  // Keep the plain open's error: it names the cause (e.g. a truncated file),
+  // while the fallbacks below fail for their own reasons.
+  const std::string plain_error = error_stack();
+  id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
   if (id < 0) {
     H5Eclear2(H5E_DEFAULT);
     id = open_ignoring_status_flags(path);
   }
-  return File(Handle(check_id(id, "open file " + path + " for reading")), path);
+  if (id < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw H5Error(fmt::format("Unable to open file {} for reading: {}", path, plain_error));
+  }
+  return File(Handle(id), path);
 }
 
 void File::start_swmr_write() {
