@@ -8,6 +8,28 @@
 
 namespace loopmc::testing {
 
+const char* const kSmallGeneratedModel = R"([model]
+a = 8.0
+zeta = 0.001
+sigma = 0.1
+[users]
+count = 30
+dim = 3
+[users.generate]
+seed = 3
+[users.initial_generate]
+seed = 4
+[products]
+count = 5
+dim = 2
+[products.generate]
+seed = 5
+unit_length = true
+[schedule]
+kind = "constant"
+gamma = 0.01
+)";
+
 TemporaryDirectory::TemporaryDirectory(const std::string& label) {
   std::random_device device;
   path_ = std::filesystem::temp_directory_path() /

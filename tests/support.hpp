@@ -30,6 +30,11 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
+// Model tables of a small generated job (N = 30, K = 5, p = 3, q = 2, constant
+// steps) for tests that run it end to end; they add name, horizon, checkpoints,
+// run and output settings around it.
+extern const char* const kSmallGeneratedModel;
+
 // Runs the loopmc program with `arguments` (appended after the binary, shell-quoted
 // by the caller where needed) and returns its exit status and output.
 CommandResult run_loopmc(const std::string& arguments);

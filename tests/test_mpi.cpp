@@ -24,28 +24,8 @@ using loopmc::testing::TemporaryDirectory;
 // 11 replicas split 5 + 6 between two ranks. User states are stored per
 // replica and summarised, and the ODE reference is on, so every kind of
 // dataset is compared. One thread per rank: this machine has two cores.
-const char* const kJob = R"(name = "mpi"
-[model]
-a = 8.0
-zeta = 0.001
-sigma = 0.1
-[users]
-count = 30
-dim = 3
-[users.generate]
-seed = 3
-[users.initial_generate]
-seed = 4
-[products]
-count = 5
-dim = 2
-[products.generate]
-seed = 5
-unit_length = true
-[schedule]
-kind = "constant"
-gamma = 0.01
-[horizon]
+const std::string kJob = std::string("name = \"mpi\"\n") +
+                        loopmc::testing::kSmallGeneratedModel + R"([horizon]
 tau = 200.0
 [checkpoints]
 count = 20

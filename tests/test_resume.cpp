@@ -18,28 +18,8 @@ using loopmc::testing::TemporaryDirectory;
 // Small enough that a run takes about a second on two threads, and large
 // enough to be killed in the middle. User states are stored per replica and
 // summarised, so every kind of dataset is compared.
-const char* const kJob = R"(name = "resume"
-[model]
-a = 8.0
-zeta = 0.001
-sigma = 0.1
-[users]
-count = 30
-dim = 3
-[users.generate]
-seed = 3
-[users.initial_generate]
-seed = 4
-[products]
-count = 5
-dim = 2
-[products.generate]
-seed = 5
-unit_length = true
-[schedule]
-kind = "constant"
-gamma = 0.01
-[horizon]
+const std::string kJob = std::string("name = \"resume\"\n") +
+                        loopmc::testing::kSmallGeneratedModel + R"([horizon]
 tau = 400.0
 [checkpoints]
 count = 30

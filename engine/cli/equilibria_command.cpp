@@ -13,7 +13,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -60,20 +59,10 @@ void print_report(const EquilibriumReport& report, int users) {
   std::fflush(stdout);
 }
 
-std::string output_path(const EquilibriaArguments& args, const Job& job) {
-  if (args.out) return *args.out;
-  const std::filesystem::path path(job.output.file);
-  return (path.parent_path() / (path.stem().string() + "-equilibria.h5")).string();
-}
-
 int execute_equilibria(const EquilibriaArguments& args) {
-  Job job;
-  try {
-    job = load_job(args.job_path, args.sets);
-  } catch (const JobError& error) {
-    spdlog::error("{}", error.what());
-    return kInvalidInput;
-  }
+  const std::optional<Job> loaded = load_job_or_log(args.job_path, args.sets);
+  if (!loaded) return kInvalidInput;
+  const Job& job = *loaded;
   if (args.search.starts < 1) {
     spdlog::error("--starts is {}, but at least one start is needed.", args.search.starts);
     return kInvalidInput;
@@ -83,12 +72,8 @@ int execute_equilibria(const EquilibriaArguments& args) {
                   "equilibrium state is not determined. Give every user lambda_n > 0.");
     return kInvalidInput;
   }
-  const std::string path = output_path(args, job);
-  if (std::filesystem::exists(path) && !args.force) {
-    spdlog::error("output file {} already exists. Pass --force to replace it, or choose another "
-                  "file with --out.", path);
-    return kInvalidInput;
-  }
+  const std::string path = output_path_beside(args.out, job, "-equilibria");
+  if (output_exists_without_force(path, args.force)) return kInvalidInput;
 
   spdlog::info("equilibria of job '{}' from {}: {} starts, seed {}, output {}", job.name,
                job.source, args.search.starts, args.search.seed, path);

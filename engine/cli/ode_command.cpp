@@ -10,7 +10,6 @@
 #include <new>
 
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -26,32 +25,17 @@ struct OdeArguments {
   bool force = false;
 };
 
-// The output file: --out, else the job's output.file with "-ode" before the extension.
-std::string ode_output_path(const OdeArguments& args, const Job& job) {
-  if (args.out) return *args.out;
-  std::filesystem::path path(job.output.file);
-  return (path.parent_path() / (path.stem().string() + "-ode.h5")).string();
-}
-
 int execute_ode(const OdeArguments& args) {
-  Job job;
-  try {
-    job = load_job(args.job_path, args.sets);
-  } catch (const JobError& error) {
-    spdlog::error("{}", error.what());
-    return kInvalidInput;
-  }
+  const std::optional<Job> loaded = load_job_or_log(args.job_path, args.sets);
+  if (!loaded) return kInvalidInput;
+  const Job& job = *loaded;
   if (args.tau_end && !(*args.tau_end > 0)) {
     spdlog::error("--tau-end is {}, but the ODE horizon must be > 0.", *args.tau_end);
     return kInvalidInput;
   }
 
-  const std::string path = ode_output_path(args, job);
-  if (std::filesystem::exists(path) && !args.force) {
-    spdlog::error("output file {} already exists. Pass --force to replace it, or choose another "
-                  "file with --out.", path);
-    return kInvalidInput;
-  }
+  const std::string path = output_path_beside(args.out, job, "-ode");
+  if (output_exists_without_force(path, args.force)) return kInvalidInput;
 
   const double tau_end = ode_horizon(job, args.tau_end);
   const Model& m = job.model;

@@ -22,7 +22,7 @@ namespace {
 std::atomic<bool> g_stop_requested{false};
 std::atomic<int> g_stop_signal{0};
 
-// The first SIGINT or SIGTERM asks the run to stop after flushing what is
+// The first SIGINT or SIGTERM requests a stop after flushing what is
 // finished; the handler then restores the default action, so a second one
 // ends the process at once (the file stays resumable either way).
 extern "C" void request_stop(int signal_number) {
@@ -86,13 +86,9 @@ int execute_run(const RunArguments& args) {
                   "--resume continues it. Give one of them.");
     return kInvalidInput;
   }
-  Job job;
-  try {
-    job = load_job(args.job_path, collect_overrides(args));
-  } catch (const JobError& error) {
-    spdlog::error("{}", error.what());
-    return kInvalidInput;
-  }
+  std::optional<Job> loaded = load_job_or_log(args.job_path, collect_overrides(args));
+  if (!loaded) return kInvalidInput;
+  Job& job = *loaded;
 
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);

@@ -1,6 +1,6 @@
 #pragma once
 // A thin RAII layer over the HDF5 C API. Every call is checked; a failure
-// throws H5Error, whose message says what could not be done, on which file and
+// throws H5Error, whose message names what could not be done, on which file and
 // object, and carries the HDF5 error stack. HDF5's own printing is silenced.
 //
 // HDF5 is built without thread safety here, so callers serialise all calls.

@@ -69,8 +69,8 @@ Job load_job(const std::string& path, const std::vector<std::string>& overrides)
 Job parse_job(const std::string& toml_text, const std::string& source,
               const std::vector<std::string>& overrides);
 
-// The built-in default job: the paper's base setting (Figure 3a), sized to
-// finish within seconds.
+// The built-in default job: the base setting of the source paper's Figure 3a
+// (N = K = p = 3, q = 2, a = 8), sized to finish within seconds.
 const std::string& default_job_toml();
 
 // Checkpoint steps for a horizon, as the spacing rule defines them.

@@ -19,8 +19,8 @@ struct GeneratedInputs {
   std::uint64_t seed = 1;
 };
 
-// Which matrix is generated; each has its own counter range, so the three
-// never share draws even with the same seed.
+// The generated matrix. Each has its own counter range, so the three never
+// share draws even with the same seed.
 enum class InputMatrix : std::uint64_t { user_attributes = 0, product_attributes = 1, initial_states = 2 };
 
 // Returns a dim x count matrix, one column per entity.

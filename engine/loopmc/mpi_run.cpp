@@ -205,7 +205,7 @@ int run_other_rank(Job& job, RunOptions options, const RunAndReport& run) {
     broadcast_plan(message, job.run.replicas);
     shared = true;
     if (message.state == PlanState::failed) {
-      throw RunError("rank 0 could not start the run; its log says why");
+      throw RunError("rank 0 failed to start the run; its log above names the error");
     }
     if (message.state == PlanState::complete) return true;
     for (std::size_t r = 0; r < skip.size(); ++r) skip[r] = skip[r] || message.finished[r] == 1;

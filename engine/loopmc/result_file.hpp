@@ -15,7 +15,7 @@
 
 namespace loopmc {
 
-// Which optional datasets a job's result file holds.
+// The optional datasets present in a job's result file.
 struct OutputLayout {
   bool replica_user_states = false;  // /replicas/user_states [R, T, N, q]
   bool summary_user_states = false;  // /summary/Y_mean and /summary/Y_var [T, N, q]
@@ -61,7 +61,7 @@ class ResultWriter {
 
   // Renames the file to output.file, replacing what was there. Everything
   // written before is flushed, so the file that appears there is never one
-  // that holds less than the file it replaces.
+  // that contains less than the file it replaces.
   void publish();
 
   // Appends one replica's records and flushes them to disk.

@@ -64,7 +64,7 @@ struct ResultSummary {
   std::optional<std::vector<std::int32_t>> ode_preference_counts;  // of y(tau_end), [K]
   std::optional<double> ode_dispersion;  // max_n |y_n - mean_m y_m| at tau_end
   // Present when the file has /ode and at least 2 finished replicas; otherwise
-  // ode_note says why it is absent.
+  // ode_note states why it is absent.
   std::optional<OdeAgreement> ode_agreement;
   std::string ode_note;
 };

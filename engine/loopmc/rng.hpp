@@ -1,6 +1,6 @@
 #pragma once
 // Counter-based random streams. A draw depends only on (seed, replica, stream
-// purpose, block index), never on the thread that asks for it, so a replica's
+// purpose, block index), never on the thread that draws it, so a replica's
 // path is the same for any thread count and any scheduling.
 
 #include <Random123/philox.h>

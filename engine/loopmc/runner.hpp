@@ -76,7 +76,7 @@ class RunError : public std::runtime_error {
 // Checks that the run can start (output path, disk room, memory), logs the
 // estimates, then runs every replica (on resume, every replica the file does
 // not hold finished). Throws RunError, NumericalFault or h5::H5Error; the file
-// then holds every replica finished before the failure, marked incomplete.
+// then contains every replica finished before the failure, marked incomplete.
 RunSummary run_job(const Job& job, const RunOptions& options);
 
 // Bytes of memory the run is estimated to need when this process runs
