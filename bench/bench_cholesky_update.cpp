@@ -26,14 +26,14 @@ template <class T>
 void rotate_loop(benchmark::State& state, T scale_lane) {
   const int d = static_cast<int>(state.range(0));
   const Eigen::MatrixXd C = contexts(d);
-  std::vector<T> L(static_cast<std::size_t>(d) * d, T(0.0));
-  for (int i = 0; i < d; ++i) L[static_cast<std::size_t>(i) * d + i] = T(0.1);
-  std::vector<T> z(static_cast<std::size_t>(d), T(0.0));
+  std::vector<T> L(static_cast<std::size_t>(d) * d, T{});
+  for (int i = 0; i < d; ++i) L[static_cast<std::size_t>(i) * d + i] = T{} + 0.1;
+  std::vector<T> z(static_cast<std::size_t>(d), T{});
   std::vector<T> x(static_cast<std::size_t>(d));
   int column = 0;
   for (auto _ : state) {
-    for (int i = 0; i < d; ++i) x[i] = T(C(i, column)) * scale_lane;
-    loopmc::kernels::rotate_in(L.data(), d, z.data(), x.data(), T(0.5), d);
+    for (int i = 0; i < d; ++i) x[i] = C(i, column) * scale_lane;
+    loopmc::kernels::rotate_in(L.data(), d, z.data(), x.data(), T{} + 0.5, d);
     benchmark::DoNotOptimize(L.data());
     column = (column + 1) % 64;
   }
@@ -48,8 +48,10 @@ void BM_RotateScalar(benchmark::State& state) {
 // kLanes show whether a wider or narrower batch would pay.
 template <int Lanes>
 void BM_RotateLockstep(benchmark::State& state) {
-  using Wide = std::experimental::fixed_size_simd<double, Lanes>;
-  rotate_loop<Wide>(state, Wide([](int lane) { return 1.0 + 0.01 * lane; }));
+  using Wide = loopmc::DoubleVector<Lanes>;
+  Wide scale_lanes;
+  for (int lane = 0; lane < Lanes; ++lane) scale_lanes[lane] = 1.0 + 0.01 * lane;
+  rotate_loop<Wide>(state, scale_lanes);
   state.SetItemsProcessed(state.iterations() * Lanes);
 }
 

@@ -35,11 +35,12 @@ void BM_SolveScalar(benchmark::State& state) {
 
 template <int Lanes>
 void BM_SolveLockstep(benchmark::State& state) {
-  using Wide = std::experimental::fixed_size_simd<double, Lanes>;
+  using Wide = loopmc::DoubleVector<Lanes>;
   const int d = static_cast<int>(state.range(0));
   const Eigen::MatrixXd L = test_factor(d);
-  std::vector<Wide> factor(L.data(), L.data() + L.size());
-  std::vector<Wide> z(static_cast<std::size_t>(d), Wide(0.5));
+  std::vector<Wide> factor(static_cast<std::size_t>(L.size()));
+  for (Eigen::Index i = 0; i < L.size(); ++i) factor[static_cast<std::size_t>(i)] = Wide{} + L.data()[i];
+  std::vector<Wide> z(static_cast<std::size_t>(d), Wide{} + 0.5);
   std::vector<Wide> theta(static_cast<std::size_t>(d));
   for (auto _ : state) {
     loopmc::kernels::solve_transposed(factor.data(), d, z.data(), theta.data(), d);

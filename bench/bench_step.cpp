@@ -5,6 +5,7 @@
 #include "bench_support.hpp"
 #include "loopmc/replica.hpp"
 #include "loopmc/replica_batch.hpp"
+#include "loopmc/step_kernels.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -50,17 +51,19 @@ void BM_StepNaive(benchmark::State& state) {
   Eigen::MatrixXd Y = model.Y0;
   Eigen::VectorXd projection(model.product_dim);
   Eigen::VectorXd scores(model.products);
-  Eigen::ArrayXd weights(model.products);
   Eigen::VectorXd context(model.dim());
   const loopmc::RandomStream stream(1, 0, loopmc::Stream::step);
   std::uint64_t t = 0;
   for (auto _ : state) {
     const loopmc::RandomBlock bits = stream.block(t);
     const int n = static_cast<int>(shared.arrivals.sample(loopmc::to_uniform(bits[0])));
-    loopmc::score_products(model, shared.products_by_row, learner.theta().data(),
-                           model.V.col(n).data(), projection, scores);
-    loopmc::softmax_weights(scores, weights);
-    const int k = loopmc::draw_index(weights, loopmc::to_uniform(bits[1]));
+    loopmc::kernels::project(learner.theta().data(), model.V.col(n).data(), model.user_dim,
+                             model.product_dim, model.a, projection.data());
+    const double top = loopmc::kernels::score(model.W.data(), model.product_dim, model.products,
+                                              projection.data(), scores.data());
+    const double total = loopmc::kernels::softmax_weights(scores.data(), model.products, top);
+    const auto k = static_cast<int>(loopmc::kernels::draw_index(
+        scores.data(), model.products, loopmc::to_uniform(bits[1]) * total));
     const double reward = model.W.col(k).dot(Y.col(n)) +
                           model.sigma * loopmc::to_normal(bits[2], bits[3]);
     for (int i = 0; i < model.user_dim; ++i) {

@@ -18,9 +18,10 @@ using loopmc::ReplicaRecord;
 
 namespace {
 
-// d = 6, K = 4, sigma > 0, arrivals not uniform, checkpoints closer than N
-// steps and farther, so both ways of keeping preference counts run.
-Job small_job(const std::string& schedule) {
+// d = 6, K products (4 unless given), sigma > 0, arrivals not uniform,
+// checkpoints closer than N steps and farther, so both ways of keeping
+// preference counts run.
+Job small_job(const std::string& schedule, int products = 4) {
   const std::string text = R"(
 [model]
 a = 3.0
@@ -37,7 +38,7 @@ high = 1.0
 low = -1.0
 high = 1.0
 [products]
-count = 4
+count = )" + std::to_string(products) + R"(
 dim = 2
 [products.generate]
 low = -1.0
@@ -121,6 +122,11 @@ TEST_CASE("lockstep batch matches replicas alone, constant") {
   // gamma = 0.1 drives kappa below 2^-200 after about 1300 steps, so the
   // rescaling runs inside the horizon.
   check_batches_match(small_job("[schedule]\nkind = \"constant\"\ngamma = 0.1\n"));
+}
+
+TEST_CASE("lockstep batch matches replicas alone, eleven products") {
+  // K = 11 runs the score and softmax kernels' groups of four and their tails.
+  check_batches_match(small_job("[schedule]\nkind = \"harmonic\"\nt0 = 2.0\n", 11));
 }
 
 TEST_CASE("batch plan covers every replica once") {

@@ -1,40 +1,66 @@
 #pragma once
 // The learner's two O(d^2) kernels, written once for a scalar (T = double, one
-// replica) and for a SIMD pack (T = std::experimental::fixed_size_simd, one
-// replica per lane). Every lane performs the same sequence of correctly rounded
-// operations as the scalar code: the engine is compiled with -ffp-contract=off,
+// replica) and for a pack (T = Pack, one replica per lane). Every lane performs
+// the same sequence of correctly rounded operations as the scalar code: the engine is compiled with -ffp-contract=off,
 // so no a*b+c is fused behind the code's back, and sqrt and division are exact
 // to rounding in both forms. A lane's results therefore equal the scalar
 // results bit for bit.
 
-#include <cmath>
+#include "loopmc/pack.hpp"
+
 #include <cstddef>
 
 namespace loopmc::kernels {
+
+// One Givens rotation: zeroes x against the diagonal entry `diagonal`, stores
+// the new diagonal there and returns the rotation's cosine and sine.
+template <class T>
+void start_rotation(T& diagonal, T x, T& cosine, T& sine) {
+  const T radius = root(diagonal * diagonal + x * x);
+  cosine = diagonal / radius;
+  sine = x / radius;
+  diagonal = radius;
+}
+
+// Applies a rotation to one entry l of L and the matching entry xi of x.
+template <class T>
+void rotate_entry(T& l, T& xi, T cosine, T sine) {
+  const T l_old = l;
+  const T x_old = xi;
+  l = cosine * l_old + sine * x_old;
+  xi = cosine * x_old - sine * l_old;
+}
 
 // Applies the Givens rotations that zero x against the lower-triangular L,
 // column by column, and the same rotations to (z, rhs). Afterwards
 // L' L'^T = L L^T + x x^T and L' z' = L z + x rhs. Column k of L starts at
 // L + k * stride. x is overwritten.
+//
+// Column k+1's rotation needs only x[k+1] as column k leaves it, which is
+// column k's first entry. It is started right after that entry, so its sqrt
+// and divisions run while the rest of column k is updated; in plain column
+// order they would stall the loop once per column. Every value is computed by
+// the same operations in either order.
 template <class T>
-void rotate_in(T* L, std::ptrdiff_t stride, T* z, T* x, T rhs, int d) {
-  using std::sqrt;
+void rotate_in(T* __restrict L, std::ptrdiff_t stride, T* __restrict z, T* __restrict x, T rhs,
+               int d) {
+  T cosine, sine;
+  start_rotation(L[0], x[0], cosine, sine);
   for (int k = 0; k < d; ++k) {
     T* column = L + k * stride;
-    const T diagonal = column[k];
-    const T radius = sqrt(diagonal * diagonal + x[k] * x[k]);
-    const T cosine = diagonal / radius;
-    const T sine = x[k] / radius;
-    column[k] = radius;
-    for (int i = k + 1; i < d; ++i) {
-      const T l = column[i];
-      const T xi = x[i];
-      column[i] = cosine * l + sine * xi;
-      x[i] = cosine * xi - sine * l;
+    T next_cosine = cosine;
+    T next_sine = sine;
+    if (k + 1 < d) {
+      rotate_entry(column[k + 1], x[k + 1], cosine, sine);
+      start_rotation(L[(k + 1) * stride + k + 1], x[k + 1], next_cosine, next_sine);
     }
+    for (int i = k + 2; i < d; ++i) rotate_entry(column[i], x[i], cosine, sine);
+
     const T zk = z[k];
     z[k] = cosine * zk + sine * rhs;
     rhs = cosine * rhs - sine * zk;
+    cosine = next_cosine;
+    sine = next_sine;
   }
 }
 

@@ -18,17 +18,13 @@ void LockstepLearner::reset(const Schedule& schedule, double zeta) {
   schedule_ = schedule;
   scale_ = 1.0;
   prior_weight_ = schedule.kind == ScheduleKind::harmonic ? schedule.t0 * zeta : zeta;
-  std::fill(factor_.begin(), factor_.end(), Pack(0.0));
-  const Pack diagonal(std::sqrt(prior_weight_));
+  std::fill(factor_.begin(), factor_.end(), Pack{});
+  const Pack diagonal = broadcast(std::sqrt(prior_weight_));
   for (int i = 0; i < dim_; ++i) factor_[static_cast<std::size_t>(i) * dim_ + i] = diagonal;
-  std::fill(z_.begin(), z_.end(), Pack(0.0));
-  std::fill(theta_.begin(), theta_.end(), Pack(0.0));
-  reward_squares_ = 0;
+  std::fill(z_.begin(), z_.end(), Pack{});
+  std::fill(theta_.begin(), theta_.end(), Pack{});
+  reward_squares_ = Pack{};
   total_weight_ = 0;
-}
-
-void LockstepLearner::set_context(int lane, const double* context) {
-  for (int i = 0; i < dim_; ++i) context_[i][lane] = context[i];
 }
 
 void LockstepLearner::update(const double* rewards) {
@@ -39,11 +35,11 @@ void LockstepLearner::update(const double* rewards) {
   }
 
   const double root = std::sqrt(weight);
-  const Pack reward(rewards, std::experimental::element_aligned);
+  const Pack reward = load_pack(rewards);
   for (Pack& entry : context_) entry *= root;
-  kernels::rotate_in(factor_.data(), dim_, z_.data(), context_.data(), Pack(root) * reward, dim_);
+  kernels::rotate_in(factor_.data(), dim_, z_.data(), context_.data(), root * reward, dim_);
 
-  reward_squares_ += Pack(weight) * reward * reward;
+  reward_squares_ += weight * reward * reward;
   total_weight_ += weight;
   kernels::solve_transposed(factor_.data(), dim_, z_.data(), theta_.data(), dim_);
   rescale_if_small();

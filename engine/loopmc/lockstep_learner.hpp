@@ -10,10 +10,9 @@
 // every kernel operation reads one contiguous pack.
 
 #include "loopmc/model.hpp"
+#include "loopmc/pack.hpp"
 
 #include <Eigen/Dense>
-
-#include <experimental/simd>
 
 #include <cstdint>
 #include <vector>
@@ -22,21 +21,23 @@ namespace loopmc {
 
 class LockstepLearner {
  public:
-  // Replicas per batch: one 512-bit vector of doubles.
-  static constexpr int kLanes = 8;
-  using Pack = std::experimental::fixed_size_simd<double, kLanes>;
+  static constexpr int kLanes = loopmc::kLanes;
 
   explicit LockstepLearner(int dim);
 
   // Sets every lane to S_0 = zeta I, B_0 = 0, as Learner::reset does.
   void reset(const Schedule& schedule, double zeta);
 
-  // Copies lane `lane`'s context (d values) into the update workspace.
-  void set_context(int lane, const double* context);
+  // The contexts of the next update, d packs, filled by the caller; update
+  // overwrites them.
+  Pack* context() { return context_.data(); }
 
-  // Adds each lane's observation (the contexts set since the last update and
+  // Adds each lane's observation (the contexts in context() and
   // rewards[lane]) and re-solves theta, as Learner::update does per lane.
   void update(const double* rewards);
+
+  // Every lane's theta, d packs.
+  const Pack* theta() const { return theta_.data(); }
 
   // Copies lane `lane`'s theta (d values) to `theta`.
   void copy_theta(int lane, double* theta) const;
@@ -55,7 +56,7 @@ class LockstepLearner {
   std::vector<Pack> z_;       // L^-1 B / kappa
   std::vector<Pack> theta_;
   std::vector<Pack> context_;  // rotation workspace
-  Pack reward_squares_ = 0;    // per lane, in units of kappa
+  Pack reward_squares_{};      // per lane, in units of kappa
   // The schedule's weights depend only on t, so these are the same in every lane.
   double scale_ = 1;
   double prior_weight_ = 0;

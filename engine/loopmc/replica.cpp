@@ -1,5 +1,7 @@
 #include "loopmc/replica.hpp"
 
+#include "loopmc/step_kernels.hpp"
+
 #include <spdlog/fmt/fmt.h>
 
 #include <cmath>
@@ -19,7 +21,6 @@ SharedInputs::SharedInputs(const Job& job_in)
     : job(job_in),
       arrivals(std::span<const double>(job_in.model.arrival.data(),
                                        static_cast<std::size_t>(job_in.model.arrival.size()))),
-      products_by_row(job_in.model.W.transpose()),
       initial_preferred(job_in.model.users),
       initial_counts(Eigen::VectorXi::Zero(job_in.model.products)) {
   const Model& model = job_in.model;
@@ -39,7 +40,6 @@ Replica::Replica(const SharedInputs& shared, bool keep_user_states)
   counts_.resize(model_.products);
   projection_.resize(model_.product_dim);
   scores_.resize(model_.products);
-  weights_.resize(model_.products);
   context_.resize(model_.dim());
 }
 
@@ -61,77 +61,56 @@ void Replica::recompute_preferences() {
   }
 }
 
-void score_products(const Model& model, const Eigen::MatrixXd& products_by_row,
-                    const double* theta, const double* v, Eigen::VectorXd& projection,
-                    Eigen::VectorXd& scores) {
-  const int p = model.user_dim;
-  const int q = model.product_dim;
-  projection.setZero();
-  for (int i = 0; i < p; ++i) {
-    for (int j = 0; j < q; ++j) projection[j] += theta[i * q + j] * v[i];
-  }
-  projection *= model.a;
-  scores.noalias() = products_by_row * projection;
-}
-
-double softmax_weights(const Eigen::VectorXd& scores, Eigen::ArrayXd& weights) {
-  const double top = scores.maxCoeff();
-  weights = (scores.array() - top).exp();
-  return top;
-}
-
-int draw_index(const Eigen::ArrayXd& weights, double uniform) {
-  const double total = weights.sum();
-  const double target = uniform * total;
-  double cumulative = 0;
-  const auto size = static_cast<int>(weights.size());
-  for (int k = 0; k < size; ++k) {
-    cumulative += weights[k];
-    if (target < cumulative) return k;
-  }
-  // Rounding left the target at the very top: take the last index with weight.
-  for (int k = size - 1; k > 0; --k) {
-    if (weights[k] > 0) return k;
-  }
-  return 0;
-}
-
 void Replica::step(std::uint64_t t) {
   const double reward = observe(t, learner_.theta().data());
   learner_.update(context_.data(), reward);
   move_user(t);
 }
 
+int Replica::arrive(std::uint64_t t, RandomBlock& bits) const {
+  bits = stream_.block(t);
+  return static_cast<int>(shared_.arrivals.sample(to_uniform(bits[0])));
+}
+
+double Replica::reward(std::uint64_t t, int n, int k, const RandomBlock& bits) {
+  double value = model_.W.col(k).dot(Y_.col(n));
+  if (model_.sigma > 0) value += model_.sigma * to_normal(bits[2], bits[3]);
+  if (!std::isfinite(value)) throw NumericalFault(index_, t, "the reward", value);
+  last_arrival_ = n;
+  last_product_ = k;
+  last_reward_ = value;
+  return value;
+}
+
 double Replica::observe(std::uint64_t t, const double* theta) {
-  const RandomBlock bits = stream_.block(t);
   const int p = model_.user_dim;
   const int q = model_.product_dim;
+  const int K = model_.products;
 
   // 1. Arrival.
-  const int n = static_cast<int>(shared_.arrivals.sample(to_uniform(bits[0])));
+  RandomBlock bits;
+  const int n = arrive(t, bits);
   const double* v = model_.V.col(n).data();
 
   // 2. Scores a * w_k^T Theta v_n and the softmax draw.
-  score_products(model_, shared_.products_by_row, theta, v, projection_, scores_);
-  const double top = softmax_weights(scores_, weights_);
+  kernels::project(theta, v, p, q, model_.a, projection_.data());
+  const double top = kernels::score(model_.W.data(), q, K, projection_.data(), scores_.data());
   if (!std::isfinite(top)) throw NumericalFault(index_, t, "the largest softmax score", top);
-  const int k = draw_index(weights_, to_uniform(bits[1]));
+  const double total = kernels::softmax_weights(scores_.data(), K, top);
+  if (!std::isfinite(total)) throw NumericalFault(index_, t, "the sum of softmax weights", total);
+  const auto k = static_cast<int>(
+      kernels::draw_index(scores_.data(), K, to_uniform(bits[1]) * total));
 
   // 3. Reward.
-  const double* w = model_.W.col(k).data();
-  double reward = model_.W.col(k).dot(Y_.col(n));
-  if (model_.sigma > 0) reward += model_.sigma * to_normal(bits[2], bits[3]);
-  if (!std::isfinite(reward)) throw NumericalFault(index_, t, "the reward", reward);
+  const double value = reward(t, n, k, bits);
 
   // 4. The learner's context C = v_n (x) w_k.
+  const double* w = model_.W.col(k).data();
   double* context = context_.data();
   for (int i = 0; i < p; ++i) {
     for (int j = 0; j < q; ++j) context[i * q + j] = v[i] * w[j];
   }
-  last_arrival_ = n;
-  last_product_ = k;
-  last_reward_ = reward;
-  return reward;
+  return value;
 }
 
 // 5. The arriving user moves toward the recommended product.

@@ -54,25 +54,11 @@ struct SharedInputs {
   explicit SharedInputs(const Job& job);
   const Job& job;
   AliasTable arrivals;
-  Eigen::MatrixXd products_by_row;  // K x q: row k is w_k^T, for the score product
   // Preferred products of Y_0 and their counts, the same for every replica:
   // computed once, since N K q operations dominate a large population's start.
   Eigen::VectorXi initial_preferred;
   Eigen::VectorXi initial_counts;
 };
-
-// The pieces of a step that the benchmarks time on their own.
-
-// Fills scores with a * W^T (Theta v), K values, through projection (q values).
-void score_products(const Model& model, const Eigen::MatrixXd& products_by_row,
-                    const double* theta, const double* v, Eigen::VectorXd& projection,
-                    Eigen::VectorXd& scores);
-
-// Fills weights with exp(score - max score) and returns the max score.
-double softmax_weights(const Eigen::VectorXd& scores, Eigen::ArrayXd& weights);
-
-// Inverse-CDF draw of an index with probability proportional to weights.
-int draw_index(const Eigen::ArrayXd& weights, double uniform);
 
 class Replica {
  public:
@@ -104,6 +90,11 @@ class Replica {
   // Steps 1-4 of step t with the learner's current theta: draws the arrival and
   // the product, fills context_ and returns the reward.
   double observe(std::uint64_t t, const double* theta);
+  // Step 1: draws step t's random words and returns the arriving user.
+  int arrive(std::uint64_t t, RandomBlock& bits) const;
+  // Step 3: the reward of product k shown to user n, noise included, which
+  // becomes the replica's last observation.
+  double reward(std::uint64_t t, int n, int k, const RandomBlock& bits);
   // Step 5: moves the last arriving user toward the last recommended product.
   void move_user(std::uint64_t t);
 
@@ -127,8 +118,7 @@ class Replica {
   Eigen::VectorXi preferred_;      // N
   Eigen::VectorXi counts_;         // K
   Eigen::VectorXd projection_;     // q: a * Theta v_n
-  Eigen::VectorXd scores_;         // K
-  Eigen::ArrayXd weights_;         // K
+  Eigen::VectorXd scores_;         // K, then the softmax weights
   Eigen::VectorXd context_;        // d
   int last_arrival_ = -1;
   int last_product_ = -1;

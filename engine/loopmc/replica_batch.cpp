@@ -1,6 +1,9 @@
 #include "loopmc/replica_batch.hpp"
 
+#include "loopmc/step_kernels.hpp"
+
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace loopmc {
@@ -24,39 +27,105 @@ std::vector<std::vector<std::uint64_t>> plan_batches(std::span<const std::uint64
 
 ReplicaBatch::ReplicaBatch(const SharedInputs& shared, bool keep_user_states)
     : shared_(shared),
+      model_(shared.job.model),
       keep_user_states_(keep_user_states),
-      learner_(shared.job.model.dim()),
-      theta_(kLanes, Eigen::VectorXd::Zero(shared.job.model.dim())) {
+      learner_(model_.dim()),
+      users_(static_cast<std::size_t>(model_.user_dim)),
+      projection_(static_cast<std::size_t>(model_.product_dim)),
+      recommended_(static_cast<std::size_t>(model_.product_dim)),
+      scores_(static_cast<std::size_t>(model_.products)) {
   lanes_.reserve(kLanes);
 }
 
-// Lanes past the used ones get a zero context and reward every step, which
-// leaves their factor and theta unchanged, so they need no replica state.
+// Lanes past the used ones see zero user attributes every step, so their
+// context and reward are zero and their factor and theta stay as reset: they
+// need no replica state.
 void ReplicaBatch::reset(std::span<const std::uint64_t> indices) {
   if (indices.empty() || indices.size() > static_cast<std::size_t>(kLanes)) {
     throw std::invalid_argument("a replica batch runs 1 to kLanes replicas");
   }
   used_ = static_cast<int>(indices.size());
   while (static_cast<int>(lanes_.size()) < used_) lanes_.emplace_back(shared_, keep_user_states_);
-  const Eigen::VectorXd zero = Eigen::VectorXd::Zero(learner_.dim());
   for (int l = 0; l < kLanes; ++l) {
     if (l < used_) lanes_[l].reset(indices[l]);
-    learner_.set_context(l, zero.data());
+    bits_[l] = {};
+    arrivals_[l] = 0;
+    products_[l] = 0;
     rewards_[l] = 0;
-    theta_[l].setZero();
   }
-  learner_.reset(shared_.job.model.schedule, shared_.job.model.zeta);
+  learner_.reset(model_.schedule, model_.zeta);
+}
+
+Eigen::VectorXd ReplicaBatch::theta(int lane) const {
+  Eigen::VectorXd theta(learner_.dim());
+  learner_.copy_theta(lane, theta.data());
+  return theta;
 }
 
 void ReplicaBatch::step(std::uint64_t t) {
-  for (int l = 0; l < used_; ++l) {
-    rewards_[l] = lanes_[l].observe(t, theta_[l].data());
-    learner_.set_context(l, lanes_[l].context_.data());
-  }
+  observe(t);
   learner_.update(rewards_);
+  for (int l = 0; l < used_; ++l) lanes_[l].move_user(t);
+}
+
+void ReplicaBatch::observe(std::uint64_t t) {
+  const int p = model_.user_dim;
+  const int q = model_.product_dim;
+
+  // 1. Arrivals.
+  for (int l = 0; l < used_; ++l) arrivals_[l] = lanes_[l].arrive(t, bits_[l]);
+  for (int i = 0; i < p; ++i) {
+    for (int l = 0; l < kLanes; ++l) users_[i][l] = l < used_ ? model_.V(i, arrivals_[l]) : 0.0;
+  }
+
+  // 2. Scores and the softmax draw.
+  draw_products(t);
+
+  // 3. Rewards.
   for (int l = 0; l < used_; ++l) {
-    learner_.copy_theta(l, theta_[l].data());
-    lanes_[l].move_user(t);
+    rewards_[l] = lanes_[l].reward(t, arrivals_[l], static_cast<int>(products_[l]), bits_[l]);
+  }
+
+  // 4. The learner's contexts v_n (x) w_k.
+  for (int j = 0; j < q; ++j) {
+    for (int l = 0; l < kLanes; ++l) recommended_[j][l] = model_.W(j, products_[l]);
+  }
+  Pack* context = learner_.context();
+  for (int i = 0; i < p; ++i) {
+    for (int j = 0; j < q; ++j) context[i * q + j] = users_[i] * recommended_[j];
+  }
+}
+
+void ReplicaBatch::draw_products(std::uint64_t t) {
+  const int K = model_.products;
+  kernels::project(learner_.theta(), users_.data(), model_.user_dim, model_.product_dim, model_.a,
+                   projection_.data());
+  const Pack top =
+      kernels::score(model_.W.data(), model_.product_dim, K, projection_.data(), scores_.data());
+  check_finite(top, t, "the largest softmax score");
+  const Pack total = kernels::softmax_weights(scores_.data(), K, top);
+  check_finite(total, t, "the sum of softmax weights");
+
+  Pack target{};
+  for (int l = 0; l < used_; ++l) target[l] = to_uniform(bits_[l][1]) * total[l];
+  const LaneIntegers chosen = kernels::draw_index(scores_.data(), K, target);
+  for (int l = 0; l < kLanes; ++l) products_[l] = chosen[l];
+}
+
+void ReplicaBatch::check_finite(const Pack& values, std::uint64_t t, const char* quantity) const {
+  for (int l = 0; l < used_; ++l) {
+    if (!std::isfinite(values[l])) throw NumericalFault(lanes_[l].index_, t, quantity, values[l]);
+  }
+}
+
+void ReplicaBatch::record_checkpoint(std::size_t checkpoint, std::span<ReplicaRecord> records) {
+  for (int l = 0; l < used_; ++l) {
+    const Eigen::VectorXd lane_theta = theta(l);
+    if (checkpoint == 0) {
+      lanes_[l].record_checkpoint(0, records[l], lane_theta, loss(l));
+    } else {
+      lanes_[l].end_interval(checkpoint, records[l], lane_theta, loss(l));
+    }
   }
 }
 
@@ -66,7 +135,7 @@ void ReplicaBatch::run(std::span<const std::uint64_t> indices, std::span<Replica
   const int used = static_cast<int>(indices.size());
   reset(indices);
   for (int l = 0; l < used; ++l) lanes_[l].prepare_record(indices[l], records[l]);
-  for (int l = 0; l < used; ++l) lanes_[l].record_checkpoint(0, records[l], theta_[l], loss(l));
+  record_checkpoint(0, records);
 
   std::uint64_t unreported = 0;
   for (std::size_t c = 1; c < checkpoints.size(); ++c) {
@@ -79,7 +148,7 @@ void ReplicaBatch::run(std::span<const std::uint64_t> indices, std::span<Replica
         if (stop.load(std::memory_order_relaxed)) throw RunStopped();
       }
     }
-    for (int l = 0; l < used; ++l) lanes_[l].end_interval(c, records[l], theta_[l], loss(l));
+    record_checkpoint(c, records);
   }
   report_steps(unreported * static_cast<std::uint64_t>(used));
 }

@@ -1,9 +1,10 @@
 #pragma once
-// Up to LockstepLearner::kLanes replicas advanced in lockstep: each lane's
-// arrival, softmax draw, reward and user update run as in Replica, and the
-// learner updates of all lanes run as one SIMD update. A replica's results
-// equal those of Replica::run for the same index, bit for bit, whichever
-// replicas share its batch.
+// Up to kLanes replicas advanced in lockstep. Each lane's arrival, reward and
+// user update run as in Replica. The scores, the softmax draw and the learner
+// update of all lanes run as one pack computation, through the same kernels
+// that Replica runs on scalars. A replica's results equal those of
+// Replica::run for the same index, bit for bit, whichever replicas share its
+// batch.
 
 #include "loopmc/lockstep_learner.hpp"
 #include "loopmc/replica.hpp"
@@ -22,7 +23,7 @@ std::vector<std::vector<std::uint64_t>> plan_batches(std::span<const std::uint64
 
 class ReplicaBatch {
  public:
-  static constexpr int kLanes = LockstepLearner::kLanes;
+  static constexpr int kLanes = loopmc::kLanes;
 
   ReplicaBatch(const SharedInputs& shared, bool keep_user_states);
 
@@ -37,15 +38,31 @@ class ReplicaBatch {
   void reset(std::span<const std::uint64_t> indices);
   void step(std::uint64_t t);
   const Replica& lane(int index) const { return lanes_[index]; }
-  const Eigen::VectorXd& theta(int lane) const { return theta_[lane]; }
+  Eigen::VectorXd theta(int lane) const;
   double loss(int lane) const { return learner_.loss(lane); }
 
  private:
+  // Steps 1-4 of step t for every lane: fills the learner's contexts and rewards_.
+  void observe(std::uint64_t t);
+  // Step 2 for every lane: the scores, softmax weights and drawn products.
+  void draw_products(std::uint64_t t);
+  // Throws NumericalFault for the first used lane whose value is not finite.
+  void check_finite(const Pack& values, std::uint64_t t, const char* quantity) const;
+  // Records checkpoint 0, or ends the interval before a later one, in every lane.
+  void record_checkpoint(std::size_t checkpoint, std::span<ReplicaRecord> records);
+
   const SharedInputs& shared_;
+  const Model& model_;
   bool keep_user_states_;
   std::vector<Replica> lanes_;  // one per used lane, made on first use
   LockstepLearner learner_;
-  std::vector<Eigen::VectorXd> theta_;  // each lane's theta, contiguous for the scores
+  std::vector<Pack> users_;       // p: attributes of each lane's arriving user
+  std::vector<Pack> projection_;  // q: a * Theta v per lane
+  std::vector<Pack> recommended_; // q: attributes of each lane's drawn product
+  std::vector<Pack> scores_;      // K: scores, then softmax weights
+  RandomBlock bits_[kLanes] = {};
+  int arrivals_[kLanes] = {};
+  std::int64_t products_[kLanes] = {};
   double rewards_[kLanes] = {};
   int used_ = 0;
 };

@@ -1,0 +1,179 @@
+#pragma once
+// The recommender's per-step kernels: scores, softmax weights and the softmax
+// draw. Like the learner's kernels, each is written once for a scalar
+// (T = double, one replica) and for a pack (T = Pack, one replica per lane),
+// so a lane computes the bits of the same replica run alone.
+//
+// Only the drawn index leaves these kernels. Rounding in the scores, the
+// exponentials or the total can change a draw only when the uniform falls
+// within a few units in the last place of a boundary of the cumulative
+// weights, so these kernels take the summation orders that run fast.
+
+#include "loopmc/pack.hpp"
+
+#include <bit>
+#include <cstdint>
+
+namespace loopmc::kernels {
+
+// The lane type of indices and comparison masks that goes with T.
+template <class T>
+struct LanesOf;
+template <>
+struct LanesOf<double> {
+  using Index = std::int64_t;
+};
+template <>
+struct LanesOf<Pack> {
+  using Index = LaneIntegers;
+};
+template <class T>
+using IndexOf = typename LanesOf<T>::Index;
+
+inline std::int64_t bits_of(double x) { return std::bit_cast<std::int64_t>(x); }
+inline LaneIntegers bits_of(Pack x) { return reinterpret_cast<LaneIntegers>(x); }
+inline double from_bits(std::int64_t bits) { return std::bit_cast<double>(bits); }
+inline Pack from_bits(LaneIntegers bits) { return reinterpret_cast<Pack>(bits); }
+
+// True when no lane's index is negative.
+inline bool none_negative(std::int64_t index) { return index >= 0; }
+inline bool none_negative(LaneIntegers index) {
+#if defined(__AVX512F__)
+  return _mm512_cmplt_epi64_mask(reinterpret_cast<__m512i>(index), _mm512_setzero_si512()) == 0;
+#else
+  for (int lane = 0; lane < kLanes; ++lane) {
+    if (index[lane] < 0) return false;
+  }
+  return true;
+#endif
+}
+
+// projection = a * Theta v, with Theta the p x q matrix stored row-major in
+// theta (theta[i * q + j]); sums run in increasing i.
+template <class T>
+void project(const T* theta, const T* v, int p, int q, double a, T* projection) {
+  for (int j = 0; j < q; ++j) projection[j] = T{};
+  for (int i = 0; i < p; ++i) {
+    for (int j = 0; j < q; ++j) projection[j] = projection[j] + theta[i * q + j] * v[i];
+  }
+  for (int j = 0; j < q; ++j) projection[j] = a * projection[j];
+}
+
+// scores[k] = w_k . projection for the K products, whose attributes are the
+// columns of the q x K column-major W shared by all replicas. Returns the
+// largest score; a NaN score is passed over here and shows in the total.
+// Products go in groups of kGroup, whose sums are independent chains.
+template <class T>
+T score(const double* W, int q, int K, const T* projection, T* scores) {
+  constexpr int kGroup = 4;
+  int k = 0;
+  for (; k + kGroup <= K; k += kGroup) {
+    const double* w = W + static_cast<std::ptrdiff_t>(k) * q;
+    T sums[kGroup];
+    for (int m = 0; m < kGroup; ++m) sums[m] = w[m * q] * projection[0];
+    for (int j = 1; j < q; ++j) {
+      for (int m = 0; m < kGroup; ++m) sums[m] = sums[m] + w[m * q + j] * projection[j];
+    }
+    for (int m = 0; m < kGroup; ++m) scores[k + m] = sums[m];
+  }
+  for (; k < K; ++k) {
+    const double* w = W + static_cast<std::ptrdiff_t>(k) * q;
+    T sum = w[0] * projection[0];
+    for (int j = 1; j < q; ++j) sum = sum + w[j] * projection[j];
+    scores[k] = sum;
+  }
+
+  T top = scores[0];
+  for (k = 1; k < K; ++k) top = scores[k] > top ? scores[k] : top;
+  return top;
+}
+
+// exp(x) for x <= 0 to within about one unit in the last place, including
+// the gradual underflow below exp(-708); NaN stays NaN. The same operations
+// run in every lane, so the result does not depend on T.
+template <class T>
+[[gnu::always_inline]] inline T exp_nonpositive(T x) {
+  using Index = IndexOf<T>;
+  constexpr double kLog2e = 0x1.71547652b82fep0;
+  // ln 2 split so that n * kLn2High is exact for |n| < 2^21.
+  constexpr double kLn2High = 0x1.62e42feep-1;
+  constexpr double kLn2Low = 0x1.a39ef35793c76p-33;
+  // Adding 1.5 * 2^52 rounds to an integer held in the low mantissa bits.
+  constexpr double kRound = 0x1.8p52;
+
+  // x = n ln 2 + r with n an integer and |r| <= ln(2) / 2.
+  x = x < -746.0 ? T{} - 746.0 : x;
+  const T shifted = x * kLog2e + kRound;
+  const T n = shifted - kRound;
+  const T r = (x - n * kLn2High) - n * kLn2Low;
+
+  // Taylor series of exp(r) to degree 13 (truncation error below 1e-17),
+  // summed by Estrin's scheme: its dependency chain is 9 operations long
+  // where Horner's is 26, so several exponentials overlap in the pipeline.
+  // The leading 1 is added last, so that the rounding of the other terms is
+  // relative to their smaller sum.
+  const T r2 = r * r;
+  const T r4 = r2 * r2;
+  const T r8 = r4 * r4;
+  const T t23 = 1.0 / 2.0 + r * (1.0 / 6.0);
+  const T t45 = 1.0 / 24.0 + r * (1.0 / 120.0);
+  const T t67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
+  const T t89 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
+  const T t1011 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
+  const T t1213 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+  const T t1to3 = r + r2 * t23;
+  const T t4to7 = t45 + r2 * t67;
+  const T t8to11 = t89 + r2 * t1011;
+  const T t1to7 = t1to3 + r4 * t4to7;
+  const T t8to13 = t8to11 + r4 * t1213;
+  const T sum = 1.0 + (t1to7 + r8 * t8to13);
+
+  // 2^n as two factors of 2^(n/2), so that both stay normal down to n = -1077.
+  const Index exponent = bits_of(shifted) - bits_of(kRound);
+  const Index upper = exponent >> 1;
+  const Index lower = exponent - upper;
+  const T upper_scale = from_bits((upper + 1023) << 52);
+  const T lower_scale = from_bits((lower + 1023) << 52);
+  return (sum * upper_scale) * lower_scale;
+}
+
+// Turns scores into the softmax weights exp(score - top) in place and returns
+// their sum (partial sums by k modulo 4, so that the additions do not form one
+// chain).
+template <class T>
+T softmax_weights(T* scores, int K, T top) {
+  T partial[4] = {};
+  int k = 0;
+  for (; k + 4 <= K; k += 4) {
+    for (int m = 0; m < 4; ++m) {
+      scores[k + m] = exp_nonpositive(scores[k + m] - top);
+      partial[m] = partial[m] + scores[k + m];
+    }
+  }
+  for (; k < K; ++k) {
+    scores[k] = exp_nonpositive(scores[k] - top);
+    partial[0] = partial[0] + scores[k];
+  }
+  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
+}
+
+// Inverse-CDF draw: the first k whose cumulative weight exceeds target
+// (uniform * total). When rounding leaves the target at or above the last
+// cumulative weight, returns the last index with positive weight (0 if none).
+template <class T>
+IndexOf<T> draw_index(const T* weights, int K, T target) {
+  using Index = IndexOf<T>;
+  T cumulative{};
+  Index chosen = Index{} - 1;
+  Index last_positive{};
+  for (int k = 0; k < K; ++k) {
+    cumulative = cumulative + weights[k];
+    const Index index = Index{} + k;
+    chosen = (chosen < 0 && target < cumulative) ? index : chosen;
+    last_positive = weights[k] > 0 ? index : last_positive;
+    if (none_negative(chosen)) return chosen;
+  }
+  return chosen < 0 ? last_positive : chosen;
+}
+
+}  // namespace loopmc::kernels
