@@ -77,6 +77,23 @@ TEST_CASE("exponential at the edges of its range") {
   CHECK(std::isnan(exp_scalar(std::numeric_limits<double>::quiet_NaN())));
 }
 
+TEST_CASE("exponential of a pack equals scalar lanes") {
+  // Down to -746, so that the subnormal results of the scaling by 2^n are
+  // compared too.
+  Values values(4);
+  for (int i = 0; i < 20000; ++i) {
+    Pack x{};
+    for (int lane = 0; lane < kLanes; ++lane) {
+      x[lane] = i % 2 == 0 ? values.next(-746.0, 0.0) : values.next(-746.0, -700.0);
+    }
+    const Pack result = kernels::exp_nonpositive(x);
+    for (int lane = 0; lane < kLanes; ++lane) {
+      CAPTURE(x[lane]);
+      REQUIRE(same_bits(result[lane], exp_scalar(x[lane])));
+    }
+  }
+}
+
 TEST_CASE("draw takes the first cumulative weight above the target") {
   const double weights[] = {0.5, 0.0, 1.5, 2.0};
   CHECK(kernels::draw_index(weights, 4, 0.0) == 0);

@@ -67,14 +67,18 @@ void Replica::step(std::uint64_t t) {
   move_user(t);
 }
 
-int Replica::arrive(std::uint64_t t, RandomBlock& bits) const {
-  bits = stream_.block(t);
-  return static_cast<int>(shared_.arrivals.sample(to_uniform(bits[0])));
+StepDraws Replica::draw(std::uint64_t t) const {
+  const RandomBlock bits = stream_.block(t);
+  StepDraws draws;
+  draws.arrival = static_cast<int>(shared_.arrivals.sample(to_uniform(bits[0])));
+  draws.choice = to_uniform(bits[1]);
+  if (model_.sigma > 0) draws.noise = to_normal(bits[2], bits[3]);
+  return draws;
 }
 
-double Replica::reward(std::uint64_t t, int n, int k, const RandomBlock& bits) {
+double Replica::reward(std::uint64_t t, int n, int k, double noise) {
   double value = model_.W.col(k).dot(Y_.col(n));
-  if (model_.sigma > 0) value += model_.sigma * to_normal(bits[2], bits[3]);
+  if (model_.sigma > 0) value += model_.sigma * noise;
   if (!std::isfinite(value)) throw NumericalFault(index_, t, "the reward", value);
   last_arrival_ = n;
   last_product_ = k;
@@ -88,8 +92,8 @@ double Replica::observe(std::uint64_t t, const double* theta) {
   const int K = model_.products;
 
   // 1. Arrival.
-  RandomBlock bits;
-  const int n = arrive(t, bits);
+  const StepDraws draws = draw(t);
+  const int n = draws.arrival;
   const double* v = model_.V.col(n).data();
 
   // 2. Scores a * w_k^T Theta v_n and the softmax draw.
@@ -99,10 +103,10 @@ double Replica::observe(std::uint64_t t, const double* theta) {
   const double total = kernels::softmax_weights(scores_.data(), K, top);
   if (!std::isfinite(total)) throw NumericalFault(index_, t, "the sum of softmax weights", total);
   const auto k = static_cast<int>(
-      kernels::draw_index(scores_.data(), K, to_uniform(bits[1]) * total));
+      kernels::draw_index(scores_.data(), K, draws.choice * total));
 
   // 3. Reward.
-  const double value = reward(t, n, k, bits);
+  const double value = reward(t, n, k, draws.noise);
 
   // 4. The learner's context C = v_n (x) w_k.
   const double* w = model_.W.col(k).data();

@@ -49,6 +49,13 @@ class RunStopped : public std::runtime_error {
   RunStopped() : std::runtime_error("run stopped") {}
 };
 
+// The random draws of one step of one replica.
+struct StepDraws {
+  int arrival = 0;      // the arriving user n
+  double choice = 0;    // uniform on [0, 1) for the softmax draw
+  double noise = 0;     // standard normal reward noise, 0 when sigma = 0
+};
+
 // Data shared by all replicas of a job, built once.
 struct SharedInputs {
   explicit SharedInputs(const Job& job);
@@ -90,11 +97,12 @@ class Replica {
   // Steps 1-4 of step t with the learner's current theta: draws the arrival and
   // the product, fills context_ and returns the reward.
   double observe(std::uint64_t t, const double* theta);
-  // Step 1: draws step t's random words and returns the arriving user.
-  int arrive(std::uint64_t t, RandomBlock& bits) const;
-  // Step 3: the reward of product k shown to user n, noise included, which
-  // becomes the replica's last observation.
-  double reward(std::uint64_t t, int n, int k, const RandomBlock& bits);
+  // Step t's random draws, which depend on nothing but the stream: the
+  // arriving user, the uniform of the softmax draw and the reward noise.
+  StepDraws draw(std::uint64_t t) const;
+  // Step 3: the reward of product k shown to user n, with the step's noise,
+  // which becomes the replica's last observation.
+  double reward(std::uint64_t t, int n, int k, double noise);
   // Step 5: moves the last arriving user toward the last recommended product.
   void move_user(std::uint64_t t);
 

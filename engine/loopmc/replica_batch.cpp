@@ -48,8 +48,7 @@ void ReplicaBatch::reset(std::span<const std::uint64_t> indices) {
   while (static_cast<int>(lanes_.size()) < used_) lanes_.emplace_back(shared_, keep_user_states_);
   for (int l = 0; l < kLanes; ++l) {
     if (l < used_) lanes_[l].reset(indices[l]);
-    bits_[l] = {};
-    arrivals_[l] = 0;
+    draws_[l] = {};
     products_[l] = 0;
     rewards_[l] = 0;
   }
@@ -73,9 +72,11 @@ void ReplicaBatch::observe(std::uint64_t t) {
   const int q = model_.product_dim;
 
   // 1. Arrivals.
-  for (int l = 0; l < used_; ++l) arrivals_[l] = lanes_[l].arrive(t, bits_[l]);
+  for (int l = 0; l < used_; ++l) draws_[l] = lanes_[l].draw(t);
   for (int i = 0; i < p; ++i) {
-    for (int l = 0; l < kLanes; ++l) users_[i][l] = l < used_ ? model_.V(i, arrivals_[l]) : 0.0;
+    for (int l = 0; l < kLanes; ++l) {
+      users_[i][l] = l < used_ ? model_.V(i, draws_[l].arrival) : 0.0;
+    }
   }
 
   // 2. Scores and the softmax draw.
@@ -83,7 +84,8 @@ void ReplicaBatch::observe(std::uint64_t t) {
 
   // 3. Rewards.
   for (int l = 0; l < used_; ++l) {
-    rewards_[l] = lanes_[l].reward(t, arrivals_[l], static_cast<int>(products_[l]), bits_[l]);
+    rewards_[l] =
+        lanes_[l].reward(t, draws_[l].arrival, static_cast<int>(products_[l]), draws_[l].noise);
   }
 
   // 4. The learner's contexts v_n (x) w_k.
@@ -107,7 +109,7 @@ void ReplicaBatch::draw_products(std::uint64_t t) {
   check_finite(total, t, "the sum of softmax weights");
 
   Pack target{};
-  for (int l = 0; l < used_; ++l) target[l] = to_uniform(bits_[l][1]) * total[l];
+  for (int l = 0; l < used_; ++l) target[l] = draws_[l].choice * total[l];
   const LaneIntegers chosen = kernels::draw_index(scores_.data(), K, target);
   for (int l = 0; l < kLanes; ++l) products_[l] = chosen[l];
 }

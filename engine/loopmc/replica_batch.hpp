@@ -60,8 +60,7 @@ class ReplicaBatch {
   std::vector<Pack> projection_;  // q: a * Theta v per lane
   std::vector<Pack> recommended_; // q: attributes of each lane's drawn product
   std::vector<Pack> scores_;      // K: scores, then softmax weights
-  RandomBlock bits_[kLanes] = {};
-  int arrivals_[kLanes] = {};
+  StepDraws draws_[kLanes] = {};  // of the current step
   std::int64_t products_[kLanes] = {};
   double rewards_[kLanes] = {};
   int used_ = 0;

@@ -30,21 +30,55 @@ struct LanesOf<Pack> {
 template <class T>
 using IndexOf = typename LanesOf<T>::Index;
 
-inline std::int64_t bits_of(double x) { return std::bit_cast<std::int64_t>(x); }
-inline LaneIntegers bits_of(Pack x) { return reinterpret_cast<LaneIntegers>(x); }
-inline double from_bits(std::int64_t bits) { return std::bit_cast<double>(bits); }
-inline Pack from_bits(LaneIntegers bits) { return reinterpret_cast<Pack>(bits); }
 
-// True when no lane's index is negative.
-inline bool none_negative(std::int64_t index) { return index >= 0; }
-inline bool none_negative(LaneIntegers index) {
+// True when a comparison holds in no lane.
+inline bool none_set(bool mask) { return !mask; }
+inline bool none_set(LaneIntegers mask) {
 #if defined(__AVX512F__)
-  return _mm512_cmplt_epi64_mask(reinterpret_cast<__m512i>(index), _mm512_setzero_si512()) == 0;
+  const auto bits = reinterpret_cast<__m512i>(mask);
+  return _mm512_test_epi64_mask(bits, bits) == 0;
 #else
   for (int lane = 0; lane < kLanes; ++lane) {
-    if (index[lane] < 0) return false;
+    if (mask[lane] != 0) return false;
   }
   return true;
+#endif
+}
+
+// 1 where a comparison holds, else 0 (a lane mask holds -1 where it holds).
+inline std::int64_t count_of(bool mask) { return mask ? 1 : 0; }
+inline LaneIntegers count_of(LaneIntegers mask) { return -mask; }
+
+// sum * 2^n for an integer-valued n >= -1077, correctly rounded also where the
+// result is subnormal. The scalar form multiplies by two powers of two of
+// about n/2, so that both are normal and only the second product rounds.
+// AVX-512's vscalefpd rounds sum * 2^n once as well, so both forms give the
+// same bits.
+inline double scale_by_power_of_two(double sum, double n) {
+  // Adding 1.5 * 2^52 puts the integer n in the low mantissa bits; this reads
+  // it without a conversion, which a NaN n would make undefined.
+  constexpr double kRound = 0x1.8p52;
+  const std::int64_t exponent =
+      std::bit_cast<std::int64_t>(n + kRound) - std::bit_cast<std::int64_t>(kRound);
+  const std::int64_t upper = exponent >> 1;
+  const std::int64_t lower = exponent - upper;
+  const auto upper_scale = std::bit_cast<double>((upper + 1023) << 52);
+  const auto lower_scale = std::bit_cast<double>((lower + 1023) << 52);
+  return (sum * upper_scale) * lower_scale;
+}
+
+inline Pack scale_by_power_of_two(Pack sum, Pack n) {
+#if defined(__AVX512F__)
+  // The masked form with every lane selected avoids the undefined source
+  // operand of _mm512_scalef_pd, which GCC 12 warns about.
+  const auto value = reinterpret_cast<__m512d>(sum);
+  return reinterpret_cast<Pack>(_mm512_mask_scalef_pd(value, static_cast<__mmask8>(0xff), value,
+                                                      reinterpret_cast<__m512d>(n)));
+#else
+  for (int lane = 0; lane < kLanes; ++lane) {
+    sum[lane] = scale_by_power_of_two(sum[lane], n[lane]);
+  }
+  return sum;
 #endif
 }
 
@@ -88,12 +122,11 @@ T score(const double* W, int q, int K, const T* projection, T* scores) {
   return top;
 }
 
-// exp(x) for x <= 0 to within about one unit in the last place, including
-// the gradual underflow below exp(-708); NaN stays NaN. The same operations
-// run in every lane, so the result does not depend on T.
+// exp(x) for x <= 0 to within one unit in the last place of glibc's exp,
+// including the gradual underflow below exp(-708); NaN stays NaN. A lane
+// computes the bits the scalar form computes for its value.
 template <class T>
 [[gnu::always_inline]] inline T exp_nonpositive(T x) {
-  using Index = IndexOf<T>;
   constexpr double kLog2e = 0x1.71547652b82fep0;
   // ln 2 split so that n * kLn2High is exact for |n| < 2^21.
   constexpr double kLn2High = 0x1.62e42feep-1;
@@ -128,13 +161,7 @@ template <class T>
   const T t8to13 = t8to11 + r4 * t1213;
   const T sum = 1.0 + (t1to7 + r8 * t8to13);
 
-  // 2^n as two factors of 2^(n/2), so that both stay normal down to n = -1077.
-  const Index exponent = bits_of(shifted) - bits_of(kRound);
-  const Index upper = exponent >> 1;
-  const Index lower = exponent - upper;
-  const T upper_scale = from_bits((upper + 1023) << 52);
-  const T lower_scale = from_bits((lower + 1023) << 52);
-  return (sum * upper_scale) * lower_scale;
+  return scale_by_power_of_two(sum, n);
 }
 
 // Turns scores into the softmax weights exp(score - top) in place and returns
@@ -158,22 +185,27 @@ T softmax_weights(T* scores, int K, T top) {
 }
 
 // Inverse-CDF draw: the first k whose cumulative weight exceeds target
-// (uniform * total). When rounding leaves the target at or above the last
-// cumulative weight, returns the last index with positive weight (0 if none).
+// (uniform * total). Weights are not negative, so the cumulative weights do
+// not decrease and that k is the count of cumulative weights at or below the
+// target. When rounding leaves the target at or above the last cumulative
+// weight, returns the last index with positive weight (0 if none).
 template <class T>
 IndexOf<T> draw_index(const T* weights, int K, T target) {
   using Index = IndexOf<T>;
   T cumulative{};
-  Index chosen = Index{} - 1;
-  Index last_positive{};
+  Index below{};
   for (int k = 0; k < K; ++k) {
     cumulative = cumulative + weights[k];
-    const Index index = Index{} + k;
-    chosen = (chosen < 0 && target < cumulative) ? index : chosen;
-    last_positive = weights[k] > 0 ? index : last_positive;
-    if (none_negative(chosen)) return chosen;
+    const auto at_or_below = cumulative <= target;
+    if (none_set(at_or_below)) break;
+    below = below + count_of(at_or_below);
   }
-  return chosen < 0 ? last_positive : chosen;
+
+  const auto beyond = below >= K;
+  if (none_set(beyond)) return below;
+  Index last_positive{};
+  for (int k = 0; k < K; ++k) last_positive = weights[k] > 0 ? Index{} + k : last_positive;
+  return beyond ? last_positive : below;
 }
 
 }  // namespace loopmc::kernels
