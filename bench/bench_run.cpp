@@ -1,6 +1,6 @@
 // Whole runs of 64 replicas at 1 and 2 threads, as the runner schedules them:
 // threads take work dynamically, either one replica at a time (Replica::run)
-// or one lockstep batch of kLanes replicas (ReplicaBatch::run). Items are
+// or one lockstep batch of up to ReplicaBatch::kMaxReplicas replicas (ReplicaBatch::run). Items are
 // replica-steps. Checkpoints and their statistics are included.
 
 #include "bench_support.hpp"
@@ -53,7 +53,6 @@ void BM_RunLockstep(benchmark::State& state) {
   const loopmc::Job job = job_for(state);
   const loopmc::SharedInputs shared(job);
   const int threads = static_cast<int>(state.range(2));
-  constexpr int kLanes = loopmc::ReplicaBatch::kLanes;
   std::vector<std::uint64_t> indices(kReplicas);
   for (std::size_t r = 0; r < indices.size(); ++r) indices[r] = r;
   const auto plan = loopmc::plan_batches(indices, threads);
@@ -63,7 +62,7 @@ void BM_RunLockstep(benchmark::State& state) {
 #pragma omp parallel num_threads(threads)
     {
       loopmc::ReplicaBatch batch(shared, false);
-      std::vector<loopmc::ReplicaRecord> records(kLanes);
+      std::vector<loopmc::ReplicaRecord> records(loopmc::ReplicaBatch::kMaxReplicas);
 #pragma omp for schedule(dynamic, 1)
       for (int b = 0; b < batches; ++b) {
         batch.run(plan[static_cast<std::size_t>(b)], records, stop, [](std::uint64_t) {});

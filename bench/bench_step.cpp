@@ -1,6 +1,7 @@
 // One whole replica-step: Replica::step (one replica), ReplicaBatch::step
-// (kLanes replicas in lockstep, timed per replica-step), and the naive
-// baseline step that refactors the dense S every step.
+// (replicas in lockstep, one pack of kLanes or two packs, timed per
+// replica-step), and the naive baseline step that refactors the dense S every
+// step.
 
 #include "bench_support.hpp"
 #include "loopmc/replica.hpp"
@@ -28,16 +29,17 @@ void BM_StepReplica(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+template <int Packs>
 void BM_StepLockstep(benchmark::State& state) {
   const loopmc::Job job = job_for(state);
   const loopmc::SharedInputs shared(job);
   loopmc::ReplicaBatch batch(shared, false);
-  std::vector<std::uint64_t> indices(loopmc::ReplicaBatch::kLanes);
+  std::vector<std::uint64_t> indices(Packs * loopmc::kLanes);
   for (std::size_t l = 0; l < indices.size(); ++l) indices[l] = l;
   batch.reset(indices);
   std::uint64_t t = 0;
   for (auto _ : state) batch.step(t++);
-  state.SetItemsProcessed(state.iterations() * loopmc::ReplicaBatch::kLanes);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(indices.size()));
 }
 
 // The same step as Replica::step, with NaiveLearner in place of the
@@ -83,7 +85,8 @@ void sizes(benchmark::internal::Benchmark* benchmark) {
 }
 
 BENCHMARK(BM_StepReplica)->Apply(sizes);
-BENCHMARK(BM_StepLockstep)->Apply(sizes);
+BENCHMARK(BM_StepLockstep<1>)->Apply(sizes);
+BENCHMARK(BM_StepLockstep<2>)->Apply(sizes);
 BENCHMARK(BM_StepNaive)->Apply(sizes);
 
 }  // namespace

@@ -94,8 +94,10 @@ void check_batches_match(const Job& job) {
   std::uint64_t reported = 0;
   const auto count_steps = [&](std::uint64_t steps) { reported += steps; };
 
-  // Batches of 1, 3 and kLanes replicas starting at different indices.
-  for (const auto& [first, size] : {std::pair<std::uint64_t, int>{4, 1}, {2, 3}, {0, 8}, {3, 8}}) {
+  // Batches of 1, 3 and 8 replicas (one pack), and of 11 and 16 (two packs,
+  // whose back substitutions run interleaved), starting at different indices.
+  for (const auto& [first, size] :
+       {std::pair<std::uint64_t, int>{4, 1}, {2, 3}, {0, 8}, {3, 8}, {1, 11}, {0, 16}}) {
     CAPTURE(first);
     CAPTURE(size);
     std::vector<std::uint64_t> indices;
@@ -138,7 +140,7 @@ TEST_CASE("batch plan covers every replica once") {
     std::vector<std::uint64_t> covered;
     for (const auto& batch : plan) {
       CHECK(!batch.empty());
-      CHECK(batch.size() <= static_cast<std::size_t>(ReplicaBatch::kLanes));
+      CHECK(batch.size() <= static_cast<std::size_t>(ReplicaBatch::kMaxReplicas));
       covered.insert(covered.end(), batch.begin(), batch.end());
     }
     CHECK(covered == indices);

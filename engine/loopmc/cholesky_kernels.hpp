@@ -65,15 +65,30 @@ void rotate_in(T* __restrict L, std::ptrdiff_t stride, T* __restrict z, T* __res
 }
 
 // Back substitution L^T theta = z, reading column i of L below the diagonal.
-// The sums run in increasing j, the order that fixes their rounding.
+// The sums run in increasing j, the order that fixes their rounding. The
+// group form runs `Count` independent substitutions of the same size
+// interleaved: alone, each is a chain of dependent subtractions and
+// divisions that leaves the pipeline idle, and each is computed exactly as
+// it would be alone.
+template <class T, int Count>
+void solve_transposed_group(const T* const (&L)[Count], const T* const (&z)[Count],
+                            T* const (&theta)[Count], std::ptrdiff_t stride, int d) {
+  for (int i = d - 1; i >= 0; --i) {
+    T sum[Count];
+    for (int n = 0; n < Count; ++n) sum[n] = z[n][i];
+    for (int j = i + 1; j < d; ++j) {
+      for (int n = 0; n < Count; ++n) sum[n] = sum[n] - L[n][i * stride + j] * theta[n][j];
+    }
+    for (int n = 0; n < Count; ++n) theta[n][i] = sum[n] / L[n][i * stride + i];
+  }
+}
+
 template <class T>
 void solve_transposed(const T* L, std::ptrdiff_t stride, const T* z, T* theta, int d) {
-  for (int i = d - 1; i >= 0; --i) {
-    const T* column = L + i * stride;
-    T sum = z[i];
-    for (int j = i + 1; j < d; ++j) sum = sum - column[j] * theta[j];
-    theta[i] = sum / column[i];
-  }
+  const T* const factors[1] = {L};
+  const T* const right_sides[1] = {z};
+  T* const solutions[1] = {theta};
+  solve_transposed_group(factors, right_sides, solutions, stride, d);
 }
 
 }  // namespace loopmc::kernels

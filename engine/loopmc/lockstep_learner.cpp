@@ -28,6 +28,25 @@ void LockstepLearner::reset(const Schedule& schedule, double zeta) {
 }
 
 void LockstepLearner::update(const double* rewards) {
+  add_observations(rewards);
+  solve_theta();
+  rescale_if_small();
+}
+
+void LockstepLearner::update_pair(LockstepLearner& first, const double* first_rewards,
+                                  LockstepLearner& second, const double* second_rewards) {
+  first.add_observations(first_rewards);
+  second.add_observations(second_rewards);
+
+  const Pack* const factors[2] = {first.factor_.data(), second.factor_.data()};
+  const Pack* const right_sides[2] = {first.z_.data(), second.z_.data()};
+  Pack* const solutions[2] = {first.theta_.data(), second.theta_.data()};
+  kernels::solve_transposed_group(factors, right_sides, solutions, first.dim_, first.dim_);
+  first.rescale_if_small();
+  second.rescale_if_small();
+}
+
+void LockstepLearner::add_observations(const double* rewards) {
   double weight = 1.0;
   if (schedule_.kind == ScheduleKind::constant) {
     scale_ *= 1.0 - schedule_.gamma;
@@ -41,8 +60,10 @@ void LockstepLearner::update(const double* rewards) {
 
   reward_squares_ += weight * reward * reward;
   total_weight_ += weight;
+}
+
+void LockstepLearner::solve_theta() {
   kernels::solve_transposed(factor_.data(), dim_, z_.data(), theta_.data(), dim_);
-  rescale_if_small();
 }
 
 void LockstepLearner::rescale_if_small() {

@@ -36,6 +36,12 @@ class LockstepLearner {
   // rewards[lane]) and re-solves theta, as Learner::update does per lane.
   void update(const double* rewards);
 
+  // update() of two learners of the same dimension, with their back
+  // substitutions interleaved: alone, each leaves the pipeline idle between
+  // its dependent operations. Each ends exactly as its own update() would.
+  static void update_pair(LockstepLearner& first, const double* first_rewards,
+                          LockstepLearner& second, const double* second_rewards);
+
   // Every lane's theta, d packs.
   const Pack* theta() const { return theta_.data(); }
 
@@ -48,6 +54,8 @@ class LockstepLearner {
   int dim() const { return dim_; }
 
  private:
+  void add_observations(const double* rewards);
+  void solve_theta();
   void rescale_if_small();
 
   int dim_;

@@ -11,7 +11,7 @@ namespace loopmc {
 std::vector<std::vector<std::uint64_t>> plan_batches(std::span<const std::uint64_t> indices,
                                                      int threads) {
   const std::size_t count = indices.size();
-  const std::size_t lanes = ReplicaBatch::kLanes;
+  const std::size_t lanes = ReplicaBatch::kMaxReplicas;
   const std::size_t by_lanes = (count + lanes - 1) / lanes;
   const std::size_t batches =
       std::min(count, std::max(by_lanes, static_cast<std::size_t>(std::max(threads, 1))));
@@ -29,104 +29,120 @@ ReplicaBatch::ReplicaBatch(const SharedInputs& shared, bool keep_user_states)
     : shared_(shared),
       model_(shared.job.model),
       keep_user_states_(keep_user_states),
-      learner_(model_.dim()),
+      learners_(kPacks, LockstepLearner(model_.dim())),
       users_(static_cast<std::size_t>(model_.user_dim)),
       projection_(static_cast<std::size_t>(model_.product_dim)),
       recommended_(static_cast<std::size_t>(model_.product_dim)),
       scores_(static_cast<std::size_t>(model_.products)) {
-  lanes_.reserve(kLanes);
+  replicas_.reserve(kMaxReplicas);
 }
 
 // Lanes past the used ones see zero user attributes every step, so their
 // context and reward are zero and their factor and theta stay as reset: they
 // need no replica state.
 void ReplicaBatch::reset(std::span<const std::uint64_t> indices) {
-  if (indices.empty() || indices.size() > static_cast<std::size_t>(kLanes)) {
-    throw std::invalid_argument("a replica batch runs 1 to kLanes replicas");
+  if (indices.empty() || indices.size() > static_cast<std::size_t>(kMaxReplicas)) {
+    throw std::invalid_argument("a replica batch runs 1 to kMaxReplicas replicas");
   }
   used_ = static_cast<int>(indices.size());
-  while (static_cast<int>(lanes_.size()) < used_) lanes_.emplace_back(shared_, keep_user_states_);
-  for (int l = 0; l < kLanes; ++l) {
-    if (l < used_) lanes_[l].reset(indices[l]);
-    draws_[l] = {};
-    products_[l] = 0;
-    rewards_[l] = 0;
+  while (static_cast<int>(replicas_.size()) < used_) {
+    replicas_.emplace_back(shared_, keep_user_states_);
   }
-  learner_.reset(model_.schedule, model_.zeta);
+  for (int r = 0; r < kMaxReplicas; ++r) {
+    if (r < used_) replicas_[r].reset(indices[r]);
+    draws_[r] = {};
+    products_[r] = 0;
+    rewards_[r] = 0;
+  }
+  for (LockstepLearner& learner : learners_) learner.reset(model_.schedule, model_.zeta);
 }
 
-Eigen::VectorXd ReplicaBatch::theta(int lane) const {
-  Eigen::VectorXd theta(learner_.dim());
-  learner_.copy_theta(lane, theta.data());
+Eigen::VectorXd ReplicaBatch::theta(int replica) const {
+  Eigen::VectorXd theta(model_.dim());
+  learners_[replica / kLanes].copy_theta(replica % kLanes, theta.data());
   return theta;
 }
 
-void ReplicaBatch::step(std::uint64_t t) {
-  observe(t);
-  learner_.update(rewards_);
-  for (int l = 0; l < used_; ++l) lanes_[l].move_user(t);
+double ReplicaBatch::loss(int replica) const {
+  return learners_[replica / kLanes].loss(replica % kLanes);
 }
 
-void ReplicaBatch::observe(std::uint64_t t) {
+void ReplicaBatch::step(std::uint64_t t) {
+  for (int pack = 0; pack < packs_used(); ++pack) observe(pack, t);
+  if (packs_used() == 2) {
+    LockstepLearner::update_pair(learners_[0], rewards_, learners_[1], rewards_ + kLanes);
+  } else {
+    learners_[0].update(rewards_);
+  }
+  for (int r = 0; r < used_; ++r) replicas_[r].move_user(t);
+}
+
+void ReplicaBatch::observe(int pack, std::uint64_t t) {
   const int p = model_.user_dim;
   const int q = model_.product_dim;
+  const int first = pack * kLanes;
+  const int lanes = lanes_used(pack);
 
   // 1. Arrivals.
-  for (int l = 0; l < used_; ++l) draws_[l] = lanes_[l].draw(t);
+  for (int l = 0; l < lanes; ++l) draws_[first + l] = replicas_[first + l].draw(t);
   for (int i = 0; i < p; ++i) {
     for (int l = 0; l < kLanes; ++l) {
-      users_[i][l] = l < used_ ? model_.V(i, draws_[l].arrival) : 0.0;
+      users_[i][l] = l < lanes ? model_.V(i, draws_[first + l].arrival) : 0.0;
     }
   }
 
   // 2. Scores and the softmax draw.
-  draw_products(t);
+  draw_products(pack, t);
 
   // 3. Rewards.
-  for (int l = 0; l < used_; ++l) {
-    rewards_[l] =
-        lanes_[l].reward(t, draws_[l].arrival, static_cast<int>(products_[l]), draws_[l].noise);
+  for (int r = first; r < first + lanes; ++r) {
+    rewards_[r] = replicas_[r].reward(t, draws_[r].arrival, static_cast<int>(products_[r]),
+                                      draws_[r].noise);
   }
 
   // 4. The learner's contexts v_n (x) w_k.
   for (int j = 0; j < q; ++j) {
-    for (int l = 0; l < kLanes; ++l) recommended_[j][l] = model_.W(j, products_[l]);
+    for (int l = 0; l < kLanes; ++l) recommended_[j][l] = model_.W(j, products_[first + l]);
   }
-  Pack* context = learner_.context();
+  Pack* context = learners_[pack].context();
   for (int i = 0; i < p; ++i) {
     for (int j = 0; j < q; ++j) context[i * q + j] = users_[i] * recommended_[j];
   }
 }
 
-void ReplicaBatch::draw_products(std::uint64_t t) {
+void ReplicaBatch::draw_products(int pack, std::uint64_t t) {
   const int K = model_.products;
-  kernels::project(learner_.theta(), users_.data(), model_.user_dim, model_.product_dim, model_.a,
-                   projection_.data());
+  const int first = pack * kLanes;
+  kernels::project(learners_[pack].theta(), users_.data(), model_.user_dim, model_.product_dim,
+                   model_.a, projection_.data());
   const Pack top =
       kernels::score(model_.W.data(), model_.product_dim, K, projection_.data(), scores_.data());
-  check_finite(top, t, "the largest softmax score");
+  check_finite(pack, top, t, "the largest softmax score");
   const Pack total = kernels::softmax_weights(scores_.data(), K, top);
-  check_finite(total, t, "the sum of softmax weights");
+  check_finite(pack, total, t, "the sum of softmax weights");
 
   Pack target{};
-  for (int l = 0; l < used_; ++l) target[l] = draws_[l].choice * total[l];
+  for (int l = 0; l < lanes_used(pack); ++l) target[l] = draws_[first + l].choice * total[l];
   const LaneIntegers chosen = kernels::draw_index(scores_.data(), K, target);
-  for (int l = 0; l < kLanes; ++l) products_[l] = chosen[l];
+  for (int l = 0; l < kLanes; ++l) products_[first + l] = chosen[l];
 }
 
-void ReplicaBatch::check_finite(const Pack& values, std::uint64_t t, const char* quantity) const {
-  for (int l = 0; l < used_; ++l) {
-    if (!std::isfinite(values[l])) throw NumericalFault(lanes_[l].index_, t, quantity, values[l]);
+void ReplicaBatch::check_finite(int pack, const Pack& values, std::uint64_t t,
+                                const char* quantity) const {
+  for (int l = 0; l < lanes_used(pack); ++l) {
+    if (!std::isfinite(values[l])) {
+      throw NumericalFault(replicas_[pack * kLanes + l].index_, t, quantity, values[l]);
+    }
   }
 }
 
 void ReplicaBatch::record_checkpoint(std::size_t checkpoint, std::span<ReplicaRecord> records) {
-  for (int l = 0; l < used_; ++l) {
-    const Eigen::VectorXd lane_theta = theta(l);
+  for (int r = 0; r < used_; ++r) {
+    const Eigen::VectorXd replica_theta = theta(r);
     if (checkpoint == 0) {
-      lanes_[l].record_checkpoint(0, records[l], lane_theta, loss(l));
+      replicas_[r].record_checkpoint(0, records[r], replica_theta, loss(r));
     } else {
-      lanes_[l].end_interval(checkpoint, records[l], lane_theta, loss(l));
+      replicas_[r].end_interval(checkpoint, records[r], replica_theta, loss(r));
     }
   }
 }
@@ -136,12 +152,12 @@ void ReplicaBatch::run(std::span<const std::uint64_t> indices, std::span<Replica
   const auto& checkpoints = shared_.job.run.checkpoints;
   const int used = static_cast<int>(indices.size());
   reset(indices);
-  for (int l = 0; l < used; ++l) lanes_[l].prepare_record(indices[l], records[l]);
+  for (int r = 0; r < used; ++r) replicas_[r].prepare_record(indices[r], records[r]);
   record_checkpoint(0, records);
 
   std::uint64_t unreported = 0;
   for (std::size_t c = 1; c < checkpoints.size(); ++c) {
-    for (int l = 0; l < used; ++l) lanes_[l].begin_interval(c);
+    for (int r = 0; r < used; ++r) replicas_[r].begin_interval(c);
     for (std::uint64_t t = checkpoints[c - 1]; t < checkpoints[c]; ++t) {
       step(t);
       if (++unreported == kReportInterval) {

@@ -276,7 +276,7 @@ void run_replicas(const Job& job, const RunOptions& options, const OutputLayout&
     // This HDF5 build is thread-safe, so its error printing is set per thread.
     h5::silence_library_errors();
     std::optional<ReplicaBatch> batch;
-    std::vector<ReplicaRecord> records(ReplicaBatch::kLanes);
+    std::vector<ReplicaRecord> records(ReplicaBatch::kMaxReplicas);
     try {
       batch.emplace(shared, keep_states);
     } catch (...) {
@@ -331,8 +331,8 @@ std::uint64_t estimated_memory_bytes(const Job& job, int threads, std::uint64_t 
       layout.replica_user_states || layout.summary_user_states ? T * states : 0;
 
   // Each thread runs a lockstep batch (plan_batches in replica_batch.cpp): the
-  // fewest batches of at most kLanes replicas that give every thread one.
-  const std::uint64_t lanes = ReplicaBatch::kLanes;
+  // fewest batches of at most kMaxReplicas replicas that give every thread one.
+  const std::uint64_t lanes = ReplicaBatch::kMaxReplicas;
   const std::uint64_t batches = std::min(
       replicas, std::max((replicas + lanes - 1) / lanes, static_cast<std::uint64_t>(threads)));
   const double busy_threads = static_cast<double>(std::min<std::uint64_t>(batches, threads));
