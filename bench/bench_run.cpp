@@ -55,7 +55,8 @@ void BM_RunLockstep(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(2));
   std::vector<std::uint64_t> indices(kReplicas);
   for (std::size_t r = 0; r < indices.size(); ++r) indices[r] = r;
-  const auto plan = loopmc::plan_batches(indices, threads);
+  const auto plan = loopmc::plan_batches(
+      indices, threads, loopmc::ReplicaBatch::max_replicas(job.model.dim()));
   const auto batches = static_cast<int>(plan.size());
   const std::atomic<bool> stop{false};
   for (auto _ : state) {

@@ -134,17 +134,22 @@ TEST_CASE("lockstep batch matches replicas alone, eleven products") {
 TEST_CASE("batch plan covers every replica once") {
   std::vector<std::uint64_t> indices;
   for (std::uint64_t r = 0; r < 21; r += 1) indices.push_back(r * 2);
-  for (int threads : {1, 2, 3, 8, 40}) {
-    CAPTURE(threads);
-    const auto plan = loopmc::plan_batches(indices, threads);
-    std::vector<std::uint64_t> covered;
-    for (const auto& batch : plan) {
-      CHECK(!batch.empty());
-      CHECK(batch.size() <= static_cast<std::size_t>(ReplicaBatch::kMaxReplicas));
-      covered.insert(covered.end(), batch.begin(), batch.end());
+  for (int batch_size : {loopmc::kLanes, ReplicaBatch::kMaxReplicas}) {
+    for (int threads : {1, 2, 3, 8, 40}) {
+      CAPTURE(batch_size);
+      CAPTURE(threads);
+      const auto plan = loopmc::plan_batches(indices, threads, batch_size);
+      std::vector<std::uint64_t> covered;
+      for (const auto& batch : plan) {
+        CHECK(!batch.empty());
+        CHECK(batch.size() <= static_cast<std::size_t>(batch_size));
+        covered.insert(covered.end(), batch.begin(), batch.end());
+      }
+      CHECK(covered == indices);
+      const std::size_t fewest = (indices.size() + batch_size - 1) / batch_size;
+      CHECK(plan.size() == std::min(indices.size(),
+                                    std::max(fewest, static_cast<std::size_t>(threads))));
     }
-    CHECK(covered == indices);
-    CHECK(plan.size() >= std::min<std::size_t>(indices.size(), static_cast<std::size_t>(threads)));
   }
 }
 

@@ -31,37 +31,75 @@ void rotate_entry(T& l, T& xi, T cosine, T sine) {
   xi = cosine * x_old - sine * l_old;
 }
 
+// Applies rotations (c0, s0) and then (c1, s1) to x_i and the entries of two
+// adjacent columns in row i, keeping x_i in a register between them.
+template <class T>
+void rotate_entry_pair(T& first, T& second, T& xi, T c0, T s0, T c1, T s1) {
+  T x = xi;
+  rotate_entry(first, x, c0, s0);
+  rotate_entry(second, x, c1, s1);
+  xi = x;
+}
+
 // Applies the Givens rotations that zero x against the lower-triangular L,
 // column by column, and the same rotations to (z, rhs). Afterwards
 // L' L'^T = L L^T + x x^T and L' z' = L z + x rhs. Column k of L starts at
 // L + k * stride. x is overwritten.
 //
-// Column k+1's rotation needs only x[k+1] as column k leaves it, which is
-// column k's first entry. It is started right after that entry, so its sqrt
-// and divisions run while the rest of column k is updated; in plain column
-// order they would stall the loop once per column. Every value is computed by
-// the same operations in either order.
+// Columns go in pairs: one pass over the rows below a pair rotates both
+// columns and x, which halves the loads and stores of x and the loop
+// overhead of short columns. The next pair's two rotations are started in the
+// pass's first two rows, where their inputs become final, so that their sqrt
+// and divisions run while the rest of the pass is updated. Every value is
+// computed by the same operations as in plain column order.
 template <class T>
 void rotate_in(T* __restrict L, std::ptrdiff_t stride, T* __restrict z, T* __restrict x, T rhs,
                int d) {
-  T cosine, sine;
-  start_rotation(L[0], x[0], cosine, sine);
-  for (int k = 0; k < d; ++k) {
-    T* column = L + k * stride;
-    T next_cosine = cosine;
-    T next_sine = sine;
-    if (k + 1 < d) {
-      rotate_entry(column[k + 1], x[k + 1], cosine, sine);
-      start_rotation(L[(k + 1) * stride + k + 1], x[k + 1], next_cosine, next_sine);
-    }
-    for (int i = k + 2; i < d; ++i) rotate_entry(column[i], x[i], cosine, sine);
+  const auto entry = [&](int row, int column) -> T& { return L[column * stride + row]; };
 
-    const T zk = z[k];
-    z[k] = cosine * zk + sine * rhs;
-    rhs = cosine * rhs - sine * zk;
-    cosine = next_cosine;
-    sine = next_sine;
+  // Rotations of the current pair of columns k and k + 1, with entry
+  // (k + 1, k) already rotated.
+  T c0, s0, c1, s1;
+  start_rotation(entry(0, 0), x[0], c0, s0);
+  if (d > 1) {
+    rotate_entry(entry(1, 0), x[1], c0, s0);
+    start_rotation(entry(1, 1), x[1], c1, s1);
   }
+
+  int k = 0;
+  for (; k + 1 < d; k += 2) {
+    T* first = L + k * stride;
+    T* second = first + stride;
+    T c2 = c0, s2 = s0, c3 = c1, s3 = s1;  // the next pair's, where it has rows
+    int i = k + 2;
+    if (i < d) {
+      rotate_entry_pair(first[i], second[i], x[i], c0, s0, c1, s1);
+      start_rotation(entry(i, i), x[i], c2, s2);
+      ++i;
+    }
+    if (i < d) {
+      rotate_entry_pair(first[i], second[i], x[i], c0, s0, c1, s1);
+      rotate_entry(entry(i, k + 2), x[i], c2, s2);
+      start_rotation(entry(i, i), x[i], c3, s3);
+      ++i;
+    }
+    for (; i < d; ++i) rotate_entry_pair(first[i], second[i], x[i], c0, s0, c1, s1);
+
+    const T z0 = z[k];
+    z[k] = c0 * z0 + s0 * rhs;
+    rhs = c0 * rhs - s0 * z0;
+    const T z1 = z[k + 1];
+    z[k + 1] = c1 * z1 + s1 * rhs;
+    rhs = c1 * rhs - s1 * z1;
+    c0 = c2;
+    s0 = s2;
+    c1 = c3;
+    s1 = s3;
+  }
+
+  // With d odd the last column is left alone; its rotation is started, and it
+  // has no rows below the diagonal.
+  if (k < d) z[k] = c0 * z[k] + s0 * rhs;
 }
 
 // Back substitution L^T theta = z, reading column i of L below the diagonal.

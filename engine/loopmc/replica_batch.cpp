@@ -9,9 +9,9 @@
 namespace loopmc {
 
 std::vector<std::vector<std::uint64_t>> plan_batches(std::span<const std::uint64_t> indices,
-                                                     int threads) {
+                                                     int threads, int batch_size) {
   const std::size_t count = indices.size();
-  const std::size_t lanes = ReplicaBatch::kMaxReplicas;
+  const auto lanes = static_cast<std::size_t>(std::clamp(batch_size, 1, ReplicaBatch::kMaxReplicas));
   const std::size_t by_lanes = (count + lanes - 1) / lanes;
   const std::size_t batches =
       std::min(count, std::max(by_lanes, static_cast<std::size_t>(std::max(threads, 1))));

@@ -17,16 +17,24 @@
 namespace loopmc {
 
 // Splits `indices` into batches for `threads` threads: the fewest batches that
-// give every thread one and hold at most kMaxReplicas replicas each, with
-// sizes differing by at most one. A pack costs about the same with any number
-// of used lanes, so smaller batches would only add work.
+// give every thread one and hold at most `batch_size` replicas each
+// (ReplicaBatch::max_replicas), with sizes differing by at most one. A pack
+// costs about the same with any number of used lanes, so smaller batches
+// would only add work.
 std::vector<std::vector<std::uint64_t>> plan_batches(std::span<const std::uint64_t> indices,
-                                                     int threads);
+                                                     int threads, int batch_size);
 
 class ReplicaBatch {
  public:
   static constexpr int kPacks = 2;
   static constexpr int kMaxReplicas = kPacks * kLanes;
+
+  // The most replicas a batch should hold for learners of dimension d: two
+  // packs up to d = 128, one above. Two packs' factors (2 d^2 x 64 bytes)
+  // then fit in 2 MiB; beyond that the second pack's memory traffic costs
+  // more than the interleaved back substitution saves (at d = 400, K = 10^4
+  // two packs were 18 % slower per replica-step).
+  static int max_replicas(int d) { return d <= 128 ? kMaxReplicas : kLanes; }
 
   ReplicaBatch(const SharedInputs& shared, bool keep_user_states);
 

@@ -268,7 +268,8 @@ void run_replicas(const Job& job, const RunOptions& options, const OutputLayout&
   for (std::int64_t r = 0; r < R; ++r) {
     if (!stored[static_cast<std::size_t>(r)]) pending.push_back(static_cast<std::uint64_t>(r));
   }
-  const auto batches = plan_batches(pending, threads);
+  const auto batches =
+      plan_batches(pending, threads, ReplicaBatch::max_replicas(job.model.dim()));
   const auto batch_count = static_cast<std::int64_t>(batches.size());
 
 #pragma omp parallel num_threads(threads)
@@ -331,8 +332,8 @@ std::uint64_t estimated_memory_bytes(const Job& job, int threads, std::uint64_t 
       layout.replica_user_states || layout.summary_user_states ? T * states : 0;
 
   // Each thread runs a lockstep batch (plan_batches in replica_batch.cpp): the
-  // fewest batches of at most kMaxReplicas replicas that give every thread one.
-  const std::uint64_t lanes = ReplicaBatch::kMaxReplicas;
+  // fewest batches of at most max_replicas(d) replicas that give every thread one.
+  const auto lanes = static_cast<std::uint64_t>(ReplicaBatch::max_replicas(m.dim()));
   const std::uint64_t batches = std::min(
       replicas, std::max((replicas + lanes - 1) / lanes, static_cast<std::uint64_t>(threads)));
   const double busy_threads = static_cast<double>(std::min<std::uint64_t>(batches, threads));
