@@ -1,12 +1,13 @@
 // Scores a * W^T (Theta v_n) for one arriving user, O(pq + qK): one replica
-// (scalar) and kLanes replicas in lockstep (one per lane, different users).
-// Items are replica-steps.
+// (score_transposed, vectorised over products) and kLanes replicas in lockstep
+// (score, one replica per lane, different users). Items are replica-steps.
 
 #include "bench_support.hpp"
 #include "loopmc/step_kernels.hpp"
 
 #include <benchmark/benchmark.h>
 
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -23,12 +24,18 @@ void score_loop(benchmark::State& state, int lanes) {
   std::vector<T> users(static_cast<std::size_t>(p));
   std::vector<T> projection(static_cast<std::size_t>(q));
   std::vector<T> scores(static_cast<std::size_t>(model.products));
+  const Eigen::MatrixXd W_transposed = model.W.transpose();
   int n = 0;
   for (auto _ : state) {
     for (int i = 0; i < p; ++i) users[i] = T{} + model.V(i, n);
     loopmc::kernels::project(theta.data(), users.data(), p, q, model.a, projection.data());
-    benchmark::DoNotOptimize(
-        loopmc::kernels::score(model.W.data(), q, model.products, projection.data(), scores.data()));
+    if constexpr (std::is_same_v<T, double>) {
+      benchmark::DoNotOptimize(loopmc::kernels::score_transposed(
+          W_transposed.data(), q, model.products, projection.data(), scores.data()));
+    } else {
+      benchmark::DoNotOptimize(loopmc::kernels::score(model.W.data(), q, model.products,
+                                                      projection.data(), scores.data()));
+    }
     n = (n + 1) % model.users;
   }
   state.SetItemsProcessed(state.iterations() * lanes);

@@ -1,6 +1,7 @@
 // Re-solve for theta: one back substitution L^T theta = z (the right-hand side
-// already went through the rotations), scalar and kLanes replicas in lockstep,
-// against the naive baseline's two triangular solves L y = B, L^T theta = y.
+// already went through the rotations), scalar, kLanes replicas in lockstep,
+// and two packs of kLanes with their substitutions interleaved, against the
+// naive baseline's two triangular solves L y = B, L^T theta = y.
 
 #include "bench_support.hpp"
 #include "loopmc/cholesky_kernels.hpp"
@@ -12,7 +13,7 @@
 
 namespace {
 
-constexpr int kLanes = loopmc::LockstepLearner::kLanes;
+constexpr int kLanes = loopmc::kLanes;
 
 // A well-conditioned lower-triangular factor, stored d x d column-major.
 Eigen::MatrixXd test_factor(int d) {
@@ -49,6 +50,28 @@ void BM_SolveLockstep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * Lanes);
 }
 
+// Two packs, as a batch of two packs runs them (solve_transposed_group).
+void BM_SolveLockstepPair(benchmark::State& state) {
+  using loopmc::Pack;
+  const int d = static_cast<int>(state.range(0));
+  const Eigen::MatrixXd L = test_factor(d);
+  std::vector<Pack> first(static_cast<std::size_t>(L.size()));
+  for (Eigen::Index i = 0; i < L.size(); ++i) first[static_cast<std::size_t>(i)] = Pack{} + L.data()[i];
+  const std::vector<Pack> second = first;
+  std::vector<Pack> z(static_cast<std::size_t>(d), Pack{} + 0.5);
+  std::vector<Pack> theta_first(static_cast<std::size_t>(d));
+  std::vector<Pack> theta_second(static_cast<std::size_t>(d));
+  const Pack* const factors[2] = {first.data(), second.data()};
+  const Pack* const right_sides[2] = {z.data(), z.data()};
+  Pack* const solutions[2] = {theta_first.data(), theta_second.data()};
+  for (auto _ : state) {
+    loopmc::kernels::solve_transposed_group(factors, right_sides, solutions, d, d);
+    benchmark::DoNotOptimize(theta_first.data());
+    benchmark::DoNotOptimize(theta_second.data());
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kLanes);
+}
+
 void BM_SolveNaive(benchmark::State& state) {
   const int d = static_cast<int>(state.range(0));
   const Eigen::MatrixXd L = test_factor(d);
@@ -66,7 +89,7 @@ void BM_SolveNaive(benchmark::State& state) {
 BENCHMARK(BM_SolveScalar)->ArgName("d")->Arg(6)->Arg(25)->Arg(100)->Arg(400);
 BENCHMARK(BM_SolveLockstep<4>)->ArgName("d")->Arg(25)->Arg(100);
 BENCHMARK(BM_SolveLockstep<kLanes>)->ArgName("d")->Arg(6)->Arg(25)->Arg(100)->Arg(400);
-BENCHMARK(BM_SolveLockstep<16>)->ArgName("d")->Arg(25)->Arg(100);
+BENCHMARK(BM_SolveLockstepPair)->ArgName("d")->Arg(6)->Arg(25)->Arg(100)->Arg(400);
 BENCHMARK(BM_SolveNaive)->ArgName("d")->Arg(6)->Arg(25)->Arg(100)->Arg(400);
 
 }  // namespace

@@ -61,8 +61,9 @@ void BM_StepNaive(benchmark::State& state) {
     const int n = static_cast<int>(shared.arrivals.sample(loopmc::to_uniform(bits[0])));
     loopmc::kernels::project(learner.theta().data(), model.V.col(n).data(), model.user_dim,
                              model.product_dim, model.a, projection.data());
-    const double top = loopmc::kernels::score(model.W.data(), model.product_dim, model.products,
-                                              projection.data(), scores.data());
+    const double top =
+        loopmc::kernels::score_transposed(shared.products_by_row.data(), model.product_dim,
+                                          model.products, projection.data(), scores.data());
     const double total = loopmc::kernels::softmax_weights(scores.data(), model.products, top);
     const auto k = static_cast<int>(loopmc::kernels::draw_index(
         scores.data(), model.products, loopmc::to_uniform(bits[1]) * total));

@@ -94,10 +94,11 @@ void check_batches_match(const Job& job) {
   std::uint64_t reported = 0;
   const auto count_steps = [&](std::uint64_t steps) { reported += steps; };
 
-  // Batches of 1, 3 and 8 replicas (one pack), and of 11 and 16 (two packs,
-  // whose back substitutions run interleaved), starting at different indices.
-  for (const auto& [first, size] :
-       {std::pair<std::uint64_t, int>{4, 1}, {2, 3}, {0, 8}, {3, 8}, {1, 11}, {0, 16}}) {
+  // Batches of 1, 3 and 8 replicas (one pack), and of 10, 11 and 16 (two
+  // packs, whose back substitutions run interleaved), starting at different
+  // indices. Packs of 1 and 2 replicas score them one at a time.
+  for (const auto& [first, size] : {std::pair<std::uint64_t, int>{4, 1}, {2, 3}, {0, 8}, {3, 8},
+                                    {5, 10}, {1, 11}, {0, 16}}) {
     CAPTURE(first);
     CAPTURE(size);
     std::vector<std::uint64_t> indices;

@@ -116,11 +116,15 @@ TEST_CASE("pack lanes equal scalar kernels bit for bit") {
   Values values(2);
   const int p = 3;
   for (int q : {1, 2, 5}) {
-    for (int K : {1, 3, 4, 10, 37}) {
+    for (int K : {1, 3, 4, 8, 10, 13, 37}) {
       CAPTURE(q);
       CAPTURE(K);
       std::vector<double> W(static_cast<std::size_t>(q * K));
       for (double& entry : W) entry = values.next(-1.0, 1.0);
+      std::vector<double> W_transposed(W.size());
+      for (int k = 0; k < K; ++k) {
+        for (int j = 0; j < q; ++j) W_transposed[j * K + k] = W[k * q + j];
+      }
 
       // Each lane gets its own theta, user attributes and uniform.
       std::vector<Pack> theta(static_cast<std::size_t>(p * q));
@@ -149,8 +153,9 @@ TEST_CASE("pack lanes equal scalar kernels bit for bit") {
         std::vector<double> lane_projection(static_cast<std::size_t>(q));
         std::vector<double> lane_scores(static_cast<std::size_t>(K));
         kernels::project(lane_theta.data(), lane_user.data(), p, q, 2.5, lane_projection.data());
-        const double lane_top =
-            kernels::score(W.data(), q, K, lane_projection.data(), lane_scores.data());
+        const double lane_top = kernels::score_transposed(W_transposed.data(), q, K,
+                                                          lane_projection.data(),
+                                                          lane_scores.data());
         const double lane_total = kernels::softmax_weights(lane_scores.data(), K, lane_top);
         const std::int64_t lane_chosen =
             kernels::draw_index(lane_scores.data(), K, uniform[lane] * lane_total);

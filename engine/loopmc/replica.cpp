@@ -21,6 +21,7 @@ SharedInputs::SharedInputs(const Job& job_in)
     : job(job_in),
       arrivals(std::span<const double>(job_in.model.arrival.data(),
                                        static_cast<std::size_t>(job_in.model.arrival.size()))),
+      products_by_row(job_in.model.W.transpose()),
       initial_preferred(job_in.model.users),
       initial_counts(Eigen::VectorXi::Zero(job_in.model.products)) {
   const Model& model = job_in.model;
@@ -86,10 +87,22 @@ double Replica::reward(std::uint64_t t, int n, int k, double noise) {
   return value;
 }
 
+int Replica::choose_product(std::uint64_t t, const double* theta, const double* v,
+                            double choice) {
+  const int q = model_.product_dim;
+  const int K = model_.products;
+  kernels::project(theta, v, model_.user_dim, q, model_.a, projection_.data());
+  const double top = kernels::score_transposed(shared_.products_by_row.data(), q, K,
+                                               projection_.data(), scores_.data());
+  if (!std::isfinite(top)) throw NumericalFault(index_, t, "the largest softmax score", top);
+  const double total = kernels::softmax_weights(scores_.data(), K, top);
+  if (!std::isfinite(total)) throw NumericalFault(index_, t, "the sum of softmax weights", total);
+  return static_cast<int>(kernels::draw_index(scores_.data(), K, choice * total));
+}
+
 double Replica::observe(std::uint64_t t, const double* theta) {
   const int p = model_.user_dim;
   const int q = model_.product_dim;
-  const int K = model_.products;
 
   // 1. Arrival.
   const StepDraws draws = draw(t);
@@ -97,13 +110,7 @@ double Replica::observe(std::uint64_t t, const double* theta) {
   const double* v = model_.V.col(n).data();
 
   // 2. Scores a * w_k^T Theta v_n and the softmax draw.
-  kernels::project(theta, v, p, q, model_.a, projection_.data());
-  const double top = kernels::score(model_.W.data(), q, K, projection_.data(), scores_.data());
-  if (!std::isfinite(top)) throw NumericalFault(index_, t, "the largest softmax score", top);
-  const double total = kernels::softmax_weights(scores_.data(), K, top);
-  if (!std::isfinite(total)) throw NumericalFault(index_, t, "the sum of softmax weights", total);
-  const auto k = static_cast<int>(
-      kernels::draw_index(scores_.data(), K, draws.choice * total));
+  const int k = choose_product(t, theta, v, draws.choice);
 
   // 3. Reward.
   const double value = reward(t, n, k, draws.noise);

@@ -61,6 +61,7 @@ struct SharedInputs {
   explicit SharedInputs(const Job& job);
   const Job& job;
   AliasTable arrivals;
+  Eigen::MatrixXd products_by_row;  // W^T, K x q: the scalar score kernel's layout
   // Preferred products of Y_0 and their counts, the same for every replica:
   // computed once, since N K q operations dominate a large population's start.
   Eigen::VectorXi initial_preferred;
@@ -100,6 +101,9 @@ class Replica {
   // Step t's random draws, which depend on nothing but the stream: the
   // arriving user, the uniform of the softmax draw and the reward noise.
   StepDraws draw(std::uint64_t t) const;
+  // Step 2: scores a * w_k^T Theta v for the arriving user's attributes v and
+  // draws a product from their softmax with the uniform `choice`.
+  int choose_product(std::uint64_t t, const double* theta, const double* v, double choice);
   // Step 3: the reward of product k shown to user n, with the step's noise,
   // which becomes the replica's last observation.
   double reward(std::uint64_t t, int n, int k, double noise);

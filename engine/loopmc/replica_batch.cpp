@@ -33,7 +33,8 @@ ReplicaBatch::ReplicaBatch(const SharedInputs& shared, bool keep_user_states)
       users_(static_cast<std::size_t>(model_.user_dim)),
       projection_(static_cast<std::size_t>(model_.product_dim)),
       recommended_(static_cast<std::size_t>(model_.product_dim)),
-      scores_(static_cast<std::size_t>(model_.products)) {
+      scores_(static_cast<std::size_t>(model_.products)),
+      lane_theta_(model_.dim()) {
   replicas_.reserve(kMaxReplicas);
 }
 
@@ -113,6 +114,17 @@ void ReplicaBatch::observe(int pack, std::uint64_t t) {
 void ReplicaBatch::draw_products(int pack, std::uint64_t t) {
   const int K = model_.products;
   const int first = pack * kLanes;
+
+  // A pack's scores and softmax cost the same for any number of used lanes,
+  // about as much as those of two replicas one at a time.
+  if (lanes_used(pack) <= kFewLanes) {
+    for (int r = first; r < first + lanes_used(pack); ++r) {
+      learners_[pack].copy_theta(r - first, lane_theta_.data());
+      products_[r] = replicas_[r].choose_product(
+          t, lane_theta_.data(), model_.V.col(draws_[r].arrival).data(), draws_[r].choice);
+    }
+    return;
+  }
   kernels::project(learners_[pack].theta(), users_.data(), model_.user_dim, model_.product_dim,
                    model_.a, projection_.data());
   const Pack top =

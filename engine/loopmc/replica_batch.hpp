@@ -36,6 +36,9 @@ class ReplicaBatch {
   // two packs were 18 % slower per replica-step).
   static int max_replicas(int d) { return d <= 128 ? kMaxReplicas : kLanes; }
 
+  // Packs with at most this many replicas score them one at a time.
+  static constexpr int kFewLanes = 2;
+
   ReplicaBatch(const SharedInputs& shared, bool keep_user_states);
 
   // Runs the replicas `indices` (at most kMaxReplicas) from t = 0 to the horizon and
@@ -58,7 +61,8 @@ class ReplicaBatch {
   // contexts and its part of rewards_.
   void observe(int pack, std::uint64_t t);
   // Step 2 for the replicas of pack `pack`: the scores, softmax weights and
-  // drawn products.
+  // drawn products, for the pack at once unless it has at most kFewLanes
+  // replicas.
   void draw_products(int pack, std::uint64_t t);
   // Throws NumericalFault for the first used lane of pack `pack` whose value
   // is not finite.
@@ -78,6 +82,7 @@ class ReplicaBatch {
   std::vector<Pack> projection_;  // q: a * Theta v per lane
   std::vector<Pack> recommended_; // q: attributes of each lane's drawn product
   std::vector<Pack> scores_;      // K: scores, then softmax weights
+  Eigen::VectorXd lane_theta_;    // d: one replica's theta, for packs of few replicas
   StepDraws draws_[kMaxReplicas] = {};  // of the current step
   std::int64_t products_[kMaxReplicas] = {};
   double rewards_[kMaxReplicas] = {};

@@ -11,8 +11,11 @@
 
 #include "loopmc/pack.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace loopmc::kernels {
 
@@ -180,6 +183,50 @@ T softmax_weights(T* scores, int K, T top) {
   for (; k < K; ++k) {
     scores[k] = exp_nonpositive(scores[k] - top);
     partial[0] = partial[0] + scores[k];
+  }
+  return (partial[0] + partial[1]) + (partial[2] + partial[3]);
+}
+
+// One replica's scores, with the products in place of the lanes:
+// scores[k] = w_k . projection from the transposed attributes Wt, the K x q
+// column-major matrix whose column j holds attribute j of every product. The
+// loops run over k, which vectorises, and each score takes exactly the
+// operations of a lane of score().
+inline double score_transposed(const double* Wt, int q, int K, const double* projection,
+                               double* scores) {
+  // Blocks of products small enough that their scores stay in the L1 cache
+  // over the q passes.
+  constexpr int kBlock = 512;
+  for (int begin = 0; begin < K; begin += kBlock) {
+    const int end = std::min(begin + kBlock, K);
+    for (int k = begin; k < end; ++k) scores[k] = Wt[k] * projection[0];
+    for (int j = 1; j < q; ++j) {
+      const double* column = Wt + static_cast<std::ptrdiff_t>(j) * K;
+      const double factor = projection[j];
+      for (int k = begin; k < end; ++k) scores[k] = scores[k] + column[k] * factor;
+    }
+  }
+
+  double top = scores[0];
+  for (int k = 1; k < K; ++k) top = scores[k] > top ? scores[k] : top;
+  return top;
+}
+
+// softmax_weights for one replica: the exponentials of kLanes products at a
+// time run as one pack, and the partial sums take the order of the template.
+inline double softmax_weights(double* scores, int K, double top) {
+  double partial[4] = {};
+  const int grouped = K / 4 * 4;  // products in the template's groups of four
+  int k = 0;
+  for (; k + kLanes <= K; k += kLanes) {
+    const Pack weights = exp_nonpositive(load_pack(scores + k) - top);
+    std::memcpy(scores + k, &weights, sizeof(weights));
+    for (int m = 0; m < kLanes; ++m) partial[m % 4] = partial[m % 4] + scores[k + m];
+  }
+  for (; k < K; ++k) {
+    scores[k] = exp_nonpositive(scores[k] - top);
+    const int part = k < grouped ? k % 4 : 0;
+    partial[part] = partial[part] + scores[k];
   }
   return (partial[0] + partial[1]) + (partial[2] + partial[3]);
 }
