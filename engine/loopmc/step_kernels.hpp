@@ -33,7 +33,6 @@ struct LanesOf<Pack> {
 template <class T>
 using IndexOf = typename LanesOf<T>::Index;
 
-
 // True when a comparison holds in no lane.
 inline bool none_set(bool mask) { return !mask; }
 inline bool none_set(LaneIntegers mask) {
