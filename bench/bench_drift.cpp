@@ -4,7 +4,7 @@
 //   drift = max_ij |L_carried - L_fresh| / max_ij |L_fresh|
 // as a counter. Contexts are v_n (x) w_k for 50 users and 10 products with
 // random attributes, as in a run. Run one size with --benchmark_filter, e.g.
-// 'BM_FactorDrift/updates:100000000' (about two minutes on one core).
+// 'BM_FactorDrift/updates:100000000' (about three minutes on one core).
 
 #include "loopmc/learner.hpp"
 #include "loopmc/rng.hpp"
