@@ -6,9 +6,12 @@
 #
 #   scripts/compare-outputs.sh REVISION [JOB.toml ...]
 #
-# REVISION is any git revision (e.g. main, HEAD~3). The earlier revision is
-# built in build-compare/REVISION-HASH, the working tree in build-compare/now.
-# Exits 0 when all outputs are identical, 1 when any differs.
+# REVISION is any git revision (e.g. main, HEAD~3). Its source is checked out
+# as a git worktree in build-compare/source-HASH (remove it with
+# `git worktree remove`) and built in build-compare/base-HASH; the working tree
+# is built in build-compare/now. Result files and logs go to
+# build-compare/outputs. Exits 0 when all outputs are identical, 1 when any
+# differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
