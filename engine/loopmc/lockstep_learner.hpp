@@ -21,8 +21,6 @@ namespace loopmc {
 
 class LockstepLearner {
  public:
-  static constexpr int kLanes = loopmc::kLanes;
-
   explicit LockstepLearner(int dim);
 
   // Sets every lane to S_0 = zeta I, B_0 = 0, as Learner::reset does.

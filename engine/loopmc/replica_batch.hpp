@@ -29,7 +29,7 @@ class ReplicaBatch {
   static constexpr int kPacks = 2;
   static constexpr int kMaxReplicas = kPacks * kLanes;
 
-  // The most replicas a batch should hold for learners of dimension d: two
+  // The maximum number of replicas in a batch for learners of dimension d: two
   // packs up to d = 160, one above. Beyond that the second pack's factor
   // (d^2 x 64 bytes) costs more in memory traffic than the interleaved back
   // substitution saves. Measured per replica-step at K = 1000: two packs 3 %

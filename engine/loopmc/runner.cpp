@@ -332,7 +332,7 @@ std::uint64_t estimated_memory_bytes(const Job& job, int threads, std::uint64_t 
       layout.replica_user_states || layout.summary_user_states ? T * states : 0;
 
   // Each thread runs a lockstep batch (plan_batches in replica_batch.cpp): the
-  // fewest batches of at most max_replicas(d) replicas that give every thread one.
+  // fewest batches of up to max_replicas(d) replicas that give every thread one.
   const auto lanes = static_cast<std::uint64_t>(ReplicaBatch::max_replicas(m.dim()));
   const std::uint64_t batches = std::min(
       replicas, std::max((replicas + lanes - 1) / lanes, static_cast<std::uint64_t>(threads)));

@@ -5,9 +5,9 @@
 // so a lane computes the bits of the same replica run alone.
 //
 // Only the drawn index leaves these kernels. Rounding in the scores, the
-// exponentials or the total can change a draw only when the uniform falls
-// within a few units in the last place of a boundary of the cumulative
-// weights, so these kernels take the summation orders that run fast.
+// exponentials or the total changes a draw only when the uniform falls within
+// a few units in the last place of a boundary of the cumulative weights. So
+// these kernels take the summation orders that run fast.
 
 #include "loopmc/pack.hpp"
 
@@ -33,7 +33,11 @@ struct LanesOf<Pack> {
 template <class T>
 using IndexOf = typename LanesOf<T>::Index;
 
-// True when a comparison holds in no lane.
+// Adding 1.5 * 2^52 to a double of magnitude below 2^51 rounds it to an
+// integer, which the low mantissa bits of the sum then contain.
+inline constexpr double kRoundToInteger = 0x1.8p52;
+
+// True when a comparison is false in every lane.
 inline bool none_set(bool mask) { return !mask; }
 inline bool none_set(LaneIntegers mask) {
 #if defined(__AVX512F__)
@@ -47,7 +51,7 @@ inline bool none_set(LaneIntegers mask) {
 #endif
 }
 
-// 1 where a comparison holds, else 0 (a lane mask holds -1 where it holds).
+// 1 where a comparison is true, else 0 (a lane mask is -1 where it is true).
 inline std::int64_t count_of(bool mask) { return mask ? 1 : 0; }
 inline LaneIntegers count_of(LaneIntegers mask) { return -mask; }
 
@@ -57,11 +61,10 @@ inline LaneIntegers count_of(LaneIntegers mask) { return -mask; }
 // AVX-512's vscalefpd rounds sum * 2^n once as well, so both forms give the
 // same bits.
 inline double scale_by_power_of_two(double sum, double n) {
-  // Adding 1.5 * 2^52 puts the integer n in the low mantissa bits; this reads
-  // it without a conversion, which a NaN n would make undefined.
-  constexpr double kRound = 0x1.8p52;
-  const std::int64_t exponent =
-      std::bit_cast<std::int64_t>(n + kRound) - std::bit_cast<std::int64_t>(kRound);
+  // The integer n is read from the mantissa bits of n + kRoundToInteger,
+  // because a conversion of a NaN n to an integer would be undefined.
+  const std::int64_t exponent = std::bit_cast<std::int64_t>(n + kRoundToInteger) -
+                                std::bit_cast<std::int64_t>(kRoundToInteger);
   const std::int64_t upper = exponent >> 1;
   const std::int64_t lower = exponent - upper;
   const auto upper_scale = std::bit_cast<double>((upper + 1023) << 52);
@@ -95,6 +98,14 @@ void project(const T* theta, const T* v, int p, int q, double a, T* projection) 
   for (int j = 0; j < q; ++j) projection[j] = a * projection[j];
 }
 
+// The largest of K values; a NaN is passed over unless it comes first.
+template <class T>
+T largest(const T* values, int K) {
+  T top = values[0];
+  for (int k = 1; k < K; ++k) top = values[k] > top ? values[k] : top;
+  return top;
+}
+
 // scores[k] = w_k . projection for the K products, whose attributes are the
 // columns of the q x K column-major W shared by all replicas. Returns the
 // largest score; a NaN score is passed over here and shows in the total.
@@ -119,9 +130,7 @@ T score(const double* W, int q, int K, const T* projection, T* scores) {
     scores[k] = sum;
   }
 
-  T top = scores[0];
-  for (k = 1; k < K; ++k) top = scores[k] > top ? scores[k] : top;
-  return top;
+  return largest(scores, K);
 }
 
 // exp(x) for x <= 0 to within one unit in the last place of glibc's exp,
@@ -133,13 +142,10 @@ template <class T>
   // ln 2 split so that n * kLn2High is exact for |n| < 2^21.
   constexpr double kLn2High = 0x1.62e42feep-1;
   constexpr double kLn2Low = 0x1.a39ef35793c76p-33;
-  // Adding 1.5 * 2^52 rounds to an integer held in the low mantissa bits.
-  constexpr double kRound = 0x1.8p52;
 
   // x = n ln 2 + r with n an integer and |r| <= ln(2) / 2.
   x = x < -746.0 ? T{} - 746.0 : x;
-  const T shifted = x * kLog2e + kRound;
-  const T n = shifted - kRound;
+  const T n = (x * kLog2e + kRoundToInteger) - kRoundToInteger;
   const T r = (x - n * kLn2High) - n * kLn2Low;
 
   // Taylor series of exp(r) to degree 13 (truncation error below 1e-17),
@@ -188,7 +194,7 @@ T softmax_weights(T* scores, int K, T top) {
 
 // One replica's scores, with the products in place of the lanes:
 // scores[k] = w_k . projection from the transposed attributes Wt, the K x q
-// column-major matrix whose column j holds attribute j of every product. The
+// column-major matrix whose column j contains attribute j of every product. The
 // loops run over k, which vectorises, and each score takes exactly the
 // operations of a lane of score().
 inline double score_transposed(const double* Wt, int q, int K, const double* projection,
@@ -206,9 +212,7 @@ inline double score_transposed(const double* Wt, int q, int K, const double* pro
     }
   }
 
-  double top = scores[0];
-  for (int k = 1; k < K; ++k) top = scores[k] > top ? scores[k] : top;
-  return top;
+  return largest(scores, K);
 }
 
 // softmax_weights for one replica: the exponentials of kLanes products at a
