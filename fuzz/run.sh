@@ -27,7 +27,14 @@ if [[ ! -x "$build/job_fuzzer" ]] || [[ -n "$(find "${sources[@]}" engine/loopmc
   # on inputs such as "[.1" before it reports them as malformed. Upstream fixed
   # the check (marzer/tomlplusplus pull request 301). Release builds with GCC
   # compile it out and return the parse error, so the fuzzer does the same.
+  #
+  # toml++ 3.3.0 also reaches __builtin_unreachable() in
+  # is_non_ascii_horizontal_whitespace for characters U+00A1 to U+0499 where
+  # whitespace may follow a key (fuzz/seeds/regression-non-ascii-whitespace-check.toml).
+  # loopmc cannot guard that inside the library, so the fuzzer does not trap
+  # on it and keeps looking for other faults.
   "$compiler" -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -fno-sanitize=unreachable \
     '-DTOML_ASSERT(expr)=((void)0)' -DFMT_HEADER_ONLY -Iengine -I/usr/include/eigen3 -I/usr/include/hdf5/serial \
     "${sources[@]}" -o "$build/job_fuzzer"
 fi
