@@ -1,6 +1,9 @@
-// Alias-method arrival draw: one Philox block and one table lookup, over N users.
+// The per-step random draws: the alias-method arrival (one Philox block and
+// one table lookup, over N users), and the Philox blocks alone, one replica at
+// a time against two packs of replicas at once (per replica).
 
 #include "loopmc/alias_table.hpp"
+#include "loopmc/lane_streams.hpp"
 #include "loopmc/rng.hpp"
 
 #include <benchmark/benchmark.h>
@@ -23,5 +26,29 @@ void BM_ArrivalDraw(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ArrivalDraw)->Arg(100)->Arg(10000)->Arg(1000000);
+
+void BM_PhiloxReplica(benchmark::State& state) {
+  const loopmc::RandomStream stream(1, 0, loopmc::Stream::step);
+  std::uint64_t t = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(stream.block(t++));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PhiloxReplica);
+
+void BM_PhiloxLockstep(benchmark::State& state) {
+  loopmc::LaneWords replicas[2];
+  for (int lane = 0; lane < loopmc::kLanes; ++lane) {
+    replicas[0][lane] = static_cast<std::uint64_t>(lane);
+    replicas[1][lane] = static_cast<std::uint64_t>(lane + loopmc::kLanes);
+  }
+  loopmc::LaneBlock blocks[2];
+  std::uint64_t t = 0;
+  for (auto _ : state) {
+    loopmc::philox_blocks<2>(1, replicas, loopmc::Stream::step, t++, blocks);
+    benchmark::DoNotOptimize(blocks);
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * loopmc::kLanes);
+}
+BENCHMARK(BM_PhiloxLockstep);
 
 }  // namespace

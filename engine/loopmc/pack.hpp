@@ -44,6 +44,21 @@ inline Pack load_pack(const double* values) {
   return pack;
 }
 
+// values[offsets[lane]] in the first `lanes` lanes (at most kLanes), 0 in
+// the others. One gather, where filling a pack lane by lane in memory and
+// then reading it whole would stall on store forwarding.
+inline Pack gather(const double* values, LaneIntegers offsets, int lanes) {
+#if defined(__AVX512F__)
+  const auto selected = static_cast<__mmask8>((1u << lanes) - 1u);
+  return reinterpret_cast<Pack>(_mm512_mask_i64gather_pd(
+      _mm512_setzero_pd(), selected, reinterpret_cast<__m512i>(offsets), values, sizeof(double)));
+#else
+  Pack result{};
+  for (int lane = 0; lane < lanes; ++lane) result[lane] = values[offsets[lane]];
+  return result;
+#endif
+}
+
 // Square roots, correctly rounded, for a scalar and for each lane of a pack.
 inline double root(double x) { return std::sqrt(x); }
 

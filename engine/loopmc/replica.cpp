@@ -70,9 +70,7 @@ void Replica::step(std::uint64_t t) {
 
 StepDraws Replica::draw(std::uint64_t t) const {
   const RandomBlock bits = stream_.block(t);
-  StepDraws draws;
-  draws.arrival = static_cast<int>(shared_.arrivals.sample(to_uniform(bits[0])));
-  draws.choice = to_uniform(bits[1]);
+  StepDraws draws = draw_without_noise(bits[0], bits[1]);
   if (model_.sigma > 0) draws.noise = to_normal(bits[2], bits[3]);
   return draws;
 }

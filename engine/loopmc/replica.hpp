@@ -101,6 +101,13 @@ class Replica {
   // Step t's random draws, which depend on nothing but the stream: the
   // arriving user, the uniform of the softmax draw and the reward noise.
   StepDraws draw(std::uint64_t t) const;
+  // The arrival and the softmax uniform from the first two words of a step's
+  // random block: draw() without the noise. A lockstep batch draws the blocks
+  // of all its lanes at once.
+  StepDraws draw_without_noise(std::uint64_t arrival_word, std::uint64_t choice_word) const {
+    return {static_cast<int>(shared_.arrivals.sample(to_uniform(arrival_word))),
+            to_uniform(choice_word), 0};
+  }
   // Step 2: scores a * w_k^T Theta v for the arriving user's attributes v and
   // draws a product from their softmax with the uniform `choice`.
   int choose_product(std::uint64_t t, const double* theta, const double* v, double choice);

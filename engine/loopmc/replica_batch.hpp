@@ -7,6 +7,7 @@
 // equal those of Replica::run for the same index, bit for bit, whichever
 // replicas share its batch.
 
+#include "loopmc/lane_streams.hpp"
 #include "loopmc/lockstep_learner.hpp"
 #include "loopmc/replica.hpp"
 
@@ -59,9 +60,12 @@ class ReplicaBatch {
   double loss(int replica) const;
 
  private:
-  // Steps 1-4 of step t for the replicas of pack `pack`: fills its learner's
-  // contexts and its part of rewards_.
-  void observe(int pack, std::uint64_t t);
+  // Steps 1-4 of step t for the replicas of pack `pack`, whose random blocks
+  // are `bits`: fills its learner's contexts and its part of rewards_.
+  void observe(int pack, std::uint64_t t, const LaneBlock& bits);
+  // Step 1 for the replicas of pack `pack` from their random blocks: fills
+  // draws_ and users_.
+  void draw(int pack, const LaneBlock& bits);
   // Step 2 for the replicas of pack `pack`: the scores, softmax weights and
   // drawn products, for the pack at once unless it has at most kFewLanes
   // replicas.
@@ -85,7 +89,8 @@ class ReplicaBatch {
   std::vector<Pack> recommended_; // q: attributes of each lane's drawn product
   std::vector<Pack> scores_;      // K: scores, then softmax weights
   Eigen::VectorXd lane_theta_;    // d: one replica's theta, for packs of few replicas
-  StepDraws draws_[kMaxReplicas] = {};  // of the current step
+  LaneWords lane_replicas_[kPacks] = {};  // each lane's replica index (0 where unused)
+  StepDraws draws_[kMaxReplicas] = {};    // of the current step
   std::int64_t products_[kMaxReplicas] = {};
   double rewards_[kMaxReplicas] = {};
   int used_ = 0;
