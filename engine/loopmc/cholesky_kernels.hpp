@@ -52,54 +52,90 @@ void rotate_entry_pair(T& first, T& second, T& xi, T c0, T s0, T c1, T s1) {
 // pass's first two rows, where their inputs become final, so that their sqrt
 // and divisions run while the rest of the pass is updated. Every value is
 // computed by the same operations as in plain column order.
-template <class T>
-void rotate_in(T* __restrict L, std::ptrdiff_t stride, T* __restrict z, T* __restrict x, T rhs,
-               int d) {
-  const auto entry = [&](int row, int column) -> T& { return L[column * stride + row]; };
+//
+// The group form rotates `Count` independent factors of the same size with
+// their rows interleaved. Each factor's rotations form a chain of square
+// roots and divisions from one column to the next; while one factor's rows
+// wait for their rotation, the other's can be updated. Each factor is
+// computed exactly as it would be alone.
+template <class T, int Count>
+void rotate_in_group(T* const (&L)[Count], std::ptrdiff_t stride, T* const (&z)[Count],
+                     T* const (&x)[Count], const T (&rhs_in)[Count], int d) {
+  const auto entry = [&](int n, int row, int column) -> T& { return L[n][column * stride + row]; };
 
   // Rotations of the current pair of columns k and k + 1, with entry
   // (k + 1, k) already rotated.
-  T c0, s0, c1, s1;
-  start_rotation(entry(0, 0), x[0], c0, s0);
-  if (d > 1) {
-    rotate_entry(entry(1, 0), x[1], c0, s0);
-    start_rotation(entry(1, 1), x[1], c1, s1);
+  T c0[Count], s0[Count], c1[Count], s1[Count], rhs[Count];
+  for (int n = 0; n < Count; ++n) {
+    rhs[n] = rhs_in[n];
+    start_rotation(entry(n, 0, 0), x[n][0], c0[n], s0[n]);
+    if (d > 1) {
+      rotate_entry(entry(n, 1, 0), x[n][1], c0[n], s0[n]);
+      start_rotation(entry(n, 1, 1), x[n][1], c1[n], s1[n]);
+    }
   }
 
   int k = 0;
   for (; k + 1 < d; k += 2) {
-    T* first = L + k * stride;
-    T* second = first + stride;
-    T c2 = c0, s2 = s0, c3 = c1, s3 = s1;  // the next pair's, where it has rows
+    // The next pair's rotations, where it has rows.
+    T c2[Count], s2[Count], c3[Count], s3[Count];
+    for (int n = 0; n < Count; ++n) {
+      c2[n] = c0[n];
+      s2[n] = s0[n];
+      c3[n] = c1[n];
+      s3[n] = s1[n];
+    }
+    const auto rotate_row = [&](int n, int i) {
+      rotate_entry_pair(entry(n, i, k), entry(n, i, k + 1), x[n][i], c0[n], s0[n], c1[n], s1[n]);
+    };
     int i = k + 2;
     if (i < d) {
-      rotate_entry_pair(first[i], second[i], x[i], c0, s0, c1, s1);
-      start_rotation(entry(i, i), x[i], c2, s2);
+      for (int n = 0; n < Count; ++n) {
+        rotate_row(n, i);
+        start_rotation(entry(n, i, i), x[n][i], c2[n], s2[n]);
+      }
       ++i;
     }
     if (i < d) {
-      rotate_entry_pair(first[i], second[i], x[i], c0, s0, c1, s1);
-      rotate_entry(entry(i, k + 2), x[i], c2, s2);
-      start_rotation(entry(i, i), x[i], c3, s3);
+      for (int n = 0; n < Count; ++n) {
+        rotate_row(n, i);
+        rotate_entry(entry(n, i, k + 2), x[n][i], c2[n], s2[n]);
+        start_rotation(entry(n, i, i), x[n][i], c3[n], s3[n]);
+      }
       ++i;
     }
-    for (; i < d; ++i) rotate_entry_pair(first[i], second[i], x[i], c0, s0, c1, s1);
+    for (; i < d; ++i) {
+      for (int n = 0; n < Count; ++n) rotate_row(n, i);
+    }
 
-    const T z0 = z[k];
-    z[k] = c0 * z0 + s0 * rhs;
-    rhs = c0 * rhs - s0 * z0;
-    const T z1 = z[k + 1];
-    z[k + 1] = c1 * z1 + s1 * rhs;
-    rhs = c1 * rhs - s1 * z1;
-    c0 = c2;
-    s0 = s2;
-    c1 = c3;
-    s1 = s3;
+    for (int n = 0; n < Count; ++n) {
+      const T z0 = z[n][k];
+      z[n][k] = c0[n] * z0 + s0[n] * rhs[n];
+      rhs[n] = c0[n] * rhs[n] - s0[n] * z0;
+      const T z1 = z[n][k + 1];
+      z[n][k + 1] = c1[n] * z1 + s1[n] * rhs[n];
+      rhs[n] = c1[n] * rhs[n] - s1[n] * z1;
+      c0[n] = c2[n];
+      s0[n] = s2[n];
+      c1[n] = c3[n];
+      s1[n] = s3[n];
+    }
   }
 
   // With d odd the last column is left alone; its rotation is started, and it
   // has no rows below the diagonal.
-  if (k < d) z[k] = c0 * z[k] + s0 * rhs;
+  if (k < d) {
+    for (int n = 0; n < Count; ++n) z[n][k] = c0[n] * z[n][k] + s0[n] * rhs[n];
+  }
+}
+
+template <class T>
+void rotate_in(T* L, std::ptrdiff_t stride, T* z, T* x, T rhs, int d) {
+  T* const factors[1] = {L};
+  T* const right_sides[1] = {z};
+  T* const contexts[1] = {x};
+  const T weighted[1] = {rhs};
+  rotate_in_group(factors, stride, right_sides, contexts, weighted, d);
 }
 
 // Back substitution L^T theta = z, reading column i of L below the diagonal.

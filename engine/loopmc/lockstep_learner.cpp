@@ -35,18 +35,30 @@ void LockstepLearner::update(const double* rewards) {
 
 void LockstepLearner::update_pair(LockstepLearner& first, const double* first_rewards,
                                   LockstepLearner& second, const double* second_rewards) {
-  first.add_observations(first_rewards);
-  second.add_observations(second_rewards);
+  Pack* const factors[2] = {first.factor_.data(), second.factor_.data()};
+  Pack* const right_sides[2] = {first.z_.data(), second.z_.data()};
+  Pack* const contexts[2] = {first.context_.data(), second.context_.data()};
+  const Pack weighted_rewards[2] = {first.weigh_observations(first_rewards),
+                                    second.weigh_observations(second_rewards)};
+  kernels::rotate_in_group(factors, first.dim_, right_sides, contexts, weighted_rewards,
+                           first.dim_);
 
-  const Pack* const factors[2] = {first.factor_.data(), second.factor_.data()};
-  const Pack* const right_sides[2] = {first.z_.data(), second.z_.data()};
+  const Pack* const solved_factors[2] = {first.factor_.data(), second.factor_.data()};
+  const Pack* const solved_sides[2] = {first.z_.data(), second.z_.data()};
   Pack* const solutions[2] = {first.theta_.data(), second.theta_.data()};
-  kernels::solve_transposed_group(factors, right_sides, solutions, first.dim_, first.dim_);
+  kernels::solve_transposed_group(solved_factors, solved_sides, solutions, first.dim_, first.dim_);
   first.rescale_if_small();
   second.rescale_if_small();
 }
 
 void LockstepLearner::add_observations(const double* rewards) {
+  const Pack weighted_reward = weigh_observations(rewards);
+  kernels::rotate_in(factor_.data(), dim_, z_.data(), context_.data(), weighted_reward, dim_);
+}
+
+// The step's weight, its square root applied to the contexts, and the
+// observations added to the loss sums; returns the rewards scaled alike.
+Pack LockstepLearner::weigh_observations(const double* rewards) {
   double weight = 1.0;
   if (schedule_.kind == ScheduleKind::constant) {
     scale_ *= 1.0 - schedule_.gamma;
@@ -56,10 +68,9 @@ void LockstepLearner::add_observations(const double* rewards) {
   const double root = std::sqrt(weight);
   const Pack reward = load_pack(rewards);
   for (Pack& entry : context_) entry *= root;
-  kernels::rotate_in(factor_.data(), dim_, z_.data(), context_.data(), root * reward, dim_);
-
   reward_squares_ += weight * reward * reward;
   total_weight_ += weight;
+  return root * reward;
 }
 
 void LockstepLearner::solve_theta() {

@@ -34,9 +34,10 @@ class LockstepLearner {
   // rewards[lane]) and re-solves theta, as Learner::update does per lane.
   void update(const double* rewards);
 
-  // update() of two learners of the same dimension, with their back
-  // substitutions interleaved: alone, each leaves the pipeline idle between
-  // its dependent operations. Each ends exactly as its own update() would.
+  // update() of two learners of the same dimension, with their rotations and
+  // their back substitutions interleaved: alone, each leaves the pipeline
+  // idle between its dependent operations. Each ends exactly as its own
+  // update() would.
   static void update_pair(LockstepLearner& first, const double* first_rewards,
                           LockstepLearner& second, const double* second_rewards);
 
@@ -53,6 +54,7 @@ class LockstepLearner {
 
  private:
   void add_observations(const double* rewards);
+  Pack weigh_observations(const double* rewards);
   void solve_theta();
   void rescale_if_small();
 
