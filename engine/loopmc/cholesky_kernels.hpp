@@ -55,8 +55,8 @@ void rotate_entry_pair(T& first, T& second, T& xi, T c0, T s0, T c1, T s1) {
 //
 // The group form rotates `Count` independent factors of the same size with
 // their rows interleaved. Each factor's rotations form a chain of square
-// roots and divisions from one column to the next; while one factor's rows
-// wait for their rotation, the other's can be updated. Each factor is
+// roots and divisions from one column to the next. So while one factor's
+// rows wait for their rotation, the other's can be updated. Each factor is
 // computed exactly as it would be alone.
 template <class T, int Count>
 void rotate_in_group(T* const (&L)[Count], std::ptrdiff_t stride, T* const (&z)[Count],
