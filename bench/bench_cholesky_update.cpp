@@ -57,7 +57,7 @@ void BM_RotateLockstep(benchmark::State& state) {
 }
 
 // Two packs rotated with their rows interleaved, as a batch of two packs
-// runs them; items are replica updates.
+// runs them. Items are replica updates.
 void BM_RotateLockstepPair(benchmark::State& state) {
   using loopmc::Pack;
   const int d = static_cast<int>(state.range(0));

@@ -41,7 +41,7 @@ int differing_words(std::uint64_t seed, const LaneWords (&replicas)[Packs], std:
 
 }  // namespace
 
-TEST_CASE("lanes of philox_blocks equal RandomStream blocks") {
+TEST_CASE("Philox lanes equal RandomStream blocks") {
   // Replica indices with every bit pattern class in some lane: 0, small,
   // large, all ones, and products that carry across the 32-bit halves.
   LaneWords replicas[2];
@@ -64,7 +64,7 @@ TEST_CASE("lanes of philox_blocks equal RandomStream blocks") {
   CHECK(differing == 0);
 }
 
-TEST_CASE("a lane's stream does not depend on the other lanes") {
+TEST_CASE("Philox lane ignores its neighbours") {
   // The same replica in lane 0 of two packs with different neighbours.
   LaneWords alone[1] = {LaneWords{} + 7};
   LaneWords mixed[1] = {LaneWords{}};
@@ -77,15 +77,18 @@ TEST_CASE("a lane's stream does not depend on the other lanes") {
   for (int w = 0; w < 4; ++w) CHECK(first[0].word[w][0] == second[0].word[w][0]);
 }
 
-TEST_CASE("gather takes the used lanes and zeroes the others") {
+TEST_CASE("gather zeroes unused lanes") {
   std::vector<double> values(40);
   for (std::size_t i = 0; i < values.size(); ++i) values[i] = 0.5 + static_cast<double>(i);
   loopmc::LaneIntegers offsets;
   for (int lane = 0; lane < kLanes; ++lane) offsets[lane] = 39 - 5 * lane;
+
   for (int used = 1; used <= kLanes; ++used) {
+    CAPTURE(used);
     const loopmc::Pack pack = loopmc::gather(values.data(), offsets, used);
-    for (int lane = 0; lane < kLanes; ++lane) {
-      CHECK(pack[lane] == (lane < used ? values[static_cast<std::size_t>(offsets[lane])] : 0.0));
+    for (int lane = 0; lane < used; ++lane) {
+      CHECK(pack[lane] == values[static_cast<std::size_t>(offsets[lane])]);
     }
+    for (int lane = used; lane < kLanes; ++lane) CHECK(pack[lane] == 0.0);
   }
 }

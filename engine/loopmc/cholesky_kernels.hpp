@@ -77,7 +77,7 @@ void rotate_in_group(T* const (&L)[Count], std::ptrdiff_t stride, T* const (&z)[
 
   int k = 0;
   for (; k + 1 < d; k += 2) {
-    // The next pair's rotations, where it has rows.
+    // The next pair's rotations, started below where the pair has rows.
     T c2[Count], s2[Count], c3[Count], s3[Count];
     for (int n = 0; n < Count; ++n) {
       c2[n] = c0[n];

@@ -22,7 +22,8 @@ struct LaneBlock {
 
 namespace philox_lanes {
 
-// low and high halves of the 128-bit products a * factor, lane by lane.
+// Computes the low and high halves of the 128-bit products a * factor, lane
+// by lane.
 inline void multiply_wide(LaneWords a, std::uint64_t factor, LaneWords& low, LaneWords& high) {
   low = a * factor;
 #if defined(__AVX512F__)
@@ -54,14 +55,14 @@ inline void multiply_wide(LaneWords a, std::uint64_t factor, LaneWords& low, Lan
 
 }  // namespace philox_lanes
 
-// Block `index` of the streams of Packs packs of replicas: lane l of
+// Computes block `index` of the streams of Packs packs of replicas: lane l of
 // blocks[pack] is RandomStream(seed, replicas[pack][l], purpose).block(index).
-// The packs' rounds run interleaved: each round is a chain of dependent
-// multiplies, and two chains keep the vector units busy.
+// The packs' rounds run interleaved, because each round is a chain of
+// dependent multiplies and two chains keep the vector units busy.
 template <int Packs>
 void philox_blocks(std::uint64_t seed, const LaneWords* replicas, Stream purpose,
                    std::uint64_t index, LaneBlock* blocks) {
-  constexpr int kRounds = 10;  // r123::Philox4x64's
+  constexpr int kRounds = philox4x64_rounds;  // those of r123::Philox4x64
   LaneWords counter[Packs][4];
   LaneWords key[Packs][2];
   for (int pack = 0; pack < Packs; ++pack) {

@@ -56,8 +56,8 @@ void LockstepLearner::add_observations(const double* rewards) {
   kernels::rotate_in(factor_.data(), dim_, z_.data(), context_.data(), weighted_reward, dim_);
 }
 
-// The step's weight, its square root applied to the contexts, and the
-// observations added to the loss sums; returns the rewards scaled alike.
+// Scales the contexts by the square root of the step's weight, adds the
+// observations to the loss sums and returns the rewards scaled alike.
 Pack LockstepLearner::weigh_observations(const double* rewards) {
   double weight = 1.0;
   if (schedule_.kind == ScheduleKind::constant) {
